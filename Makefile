@@ -1,0 +1,76 @@
+# Vigil's entry point. `make help` lists the targets.
+SHELL := /usr/bin/env bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+MAKEFLAGS += --no-print-directory
+
+# Tools are pinned here and built into .tmp/bin, so generation works offline
+# once they are built.
+BUF_VERSION                := v1.75.0
+PROTOC_GEN_GO_VERSION      := v1.36.12
+PROTOC_GEN_GO_GRPC_VERSION := v1.6.0
+
+TMP_BIN  := $(CURDIR)/.tmp/bin
+BUF      := $(TMP_BIN)/buf
+VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS  := -X github.com/vigilhq/vigil/internal/buildinfo.Version=$(VERSION)
+GO_TEST_FLAGS ?=
+DEMO_ARGS ?=
+
+.PHONY: help
+help: ## Show this help.
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+.PHONY: build
+build: ## Build ./bin/vigil.
+	go build -ldflags '$(LDFLAGS)' -o bin/vigil ./cmd/vigil
+
+.PHONY: demo
+demo: chromium build ## Run the whole mesh on this machine: shop, coordinator, three regions (DEMO_ARGS="--duration 60s").
+	./bin/vigil demo $(DEMO_ARGS)
+
+.PHONY: test
+test: chromium check-generate lint ## Run every test, with real Chromium, gRPC and SQLite.
+	go test -count=1 -timeout 15m $(GO_TEST_FLAGS) ./...
+
+.PHONY: bench
+bench: chromium ## Run the benchmarks and print a table.
+	go test -run '^$$' -bench . -benchtime 20x -timeout 30m ./... | tee .tmp/bench.txt
+
+.PHONY: lint
+lint: $(BUF) ## gofmt, go vet and buf lint.
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	  if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
+	go vet ./...
+	$(BUF) lint
+
+.PHONY: generate
+generate: $(BUF) $(TMP_BIN)/protoc-gen-go $(TMP_BIN)/protoc-gen-go-grpc ## Regenerate the protobuf code.
+	$(BUF) generate
+
+.PHONY: check-generate
+check-generate: generate ## Fail when the committed generated code is stale.
+	@if [ -n "$$(git status --porcelain -- proto)" ]; then \
+	  echo "generated code in proto/ is stale: run 'make generate' and commit"; git status --porcelain -- proto; exit 1; fi
+
+.PHONY: chromium
+chromium: ## Install Debian's chromium when missing (as root), or say what to install.
+	@if ! command -v chromium >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing Debian's chromium package"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else \
+	    echo "chromium is missing: run 'sudo apt-get install chromium' (Debian's package), then try again" >&2; exit 1; \
+	  fi; \
+	fi
+
+$(BUF):
+	GOBIN=$(TMP_BIN) go install github.com/bufbuild/buf/cmd/buf@$(BUF_VERSION)
+$(TMP_BIN)/protoc-gen-go:
+	GOBIN=$(TMP_BIN) go install google.golang.org/protobuf/cmd/protoc-gen-go@$(PROTOC_GEN_GO_VERSION)
+$(TMP_BIN)/protoc-gen-go-grpc:
+	GOBIN=$(TMP_BIN) go install google.golang.org/grpc/cmd/protoc-gen-go-grpc@$(PROTOC_GEN_GO_GRPC_VERSION)
+
+.PHONY: clean
+clean: ## Remove build outputs (keeps .tmp/bin tools).
+	rm -rf bin
