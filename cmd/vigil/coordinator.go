@@ -1,0 +1,53 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+
+	"github.com/vigilhq/vigil/coordinator"
+	"github.com/vigilhq/vigil/internal/buildinfo"
+)
+
+func runCoordinator(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("coordinator", stderr)
+	listen := fs.String("listen", "127.0.0.1:7070", "gRPC listen address (ProbeService and VigilService)")
+	dataDir := fs.String("data-dir", "data", "directory for the SQLite store")
+	checksFile := fs.String("checks", "checks.yaml", "check file to load")
+	tokenFile := fs.String("probe-token-file", "", "file holding the token probes must present (else $VIGIL_PROBE_TOKEN; empty: no auth)")
+	var lf logFlags
+	lf.register(fs)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	log, err := lf.logger(stderr)
+	if err != nil {
+		return err
+	}
+	checks, err := coordinator.LoadChecks(*checksFile)
+	if err != nil {
+		return err
+	}
+	token, err := secret(*tokenFile, "VIGIL_PROBE_TOKEN")
+	if err != nil {
+		return err
+	}
+	c, err := coordinator.New(ctx, coordinator.Config{
+		DataDir:    *dataDir,
+		Checks:     checks,
+		ProbeToken: token,
+		Logger:     log,
+		Version:    buildinfo.Version,
+	})
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	lis, err := net.Listen("tcp", *listen)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	log.Info("coordinator listening", "addr", lis.Addr().String(), "checks", len(checks), "data_dir", *dataDir)
+	return c.Serve(ctx, lis)
+}

@@ -1,0 +1,38 @@
+package main
+
+import (
+	"context"
+	"io"
+
+	"github.com/vigilhq/vigil/internal/buildinfo"
+	"github.com/vigilhq/vigil/probe"
+)
+
+func runProbe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("probe", stderr)
+	var cfg probe.Config
+	fs.StringVar(&cfg.ID, "id", "", "probe id, unique in the mesh and stable across restarts (required)")
+	fs.StringVar(&cfg.Region, "region", "", "region this probe runs in (required)")
+	fs.StringVar(&cfg.Coordinator, "coordinator", "127.0.0.1:7070", "coordinator gRPC address")
+	fs.IntVar(&cfg.Concurrency, "concurrency", 0, "runs at once (0: cores - 1)")
+	fs.StringVar(&cfg.Runners.ProxyURL, "proxy", "", "forward proxy for all check traffic")
+	fs.StringVar(&cfg.Runners.ChromiumPath, "chromium", "", "Chromium binary (default: Debian's)")
+	fs.BoolVar(&cfg.Runners.NoBrowser, "no-browser", false, "run http checks only")
+	fs.IntVar(&cfg.Runners.RecycleAfter, "browser-recycle-after", 0, "restart Chromium after this many runs (0: default)")
+	tokenFile := fs.String("token-file", "", "file holding the coordinator's probe token (else $VIGIL_PROBE_TOKEN)")
+	var lf logFlags
+	lf.register(fs)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	log, err := lf.logger(stderr)
+	if err != nil {
+		return err
+	}
+	if cfg.Token, err = secret(*tokenFile, "VIGIL_PROBE_TOKEN"); err != nil {
+		return err
+	}
+	cfg.Version = buildinfo.Version
+	cfg.Logger = log
+	return probe.Run(ctx, cfg)
+}

@@ -1,0 +1,165 @@
+package checkfile
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"regexp"
+	"strconv"
+
+	"go.yaml.in/yaml/v3"
+
+	vigilv1 "github.com/vigilhq/vigil/proto/vigil/v1"
+)
+
+// maxFileSize caps a check file at 1 MiB: a few thousand checks fit easily,
+// and the coordinator never holds an unbounded upload in memory.
+const maxFileSize = 1 << 20
+
+// Load reads the check file at path and parses it with Parse. Errors about
+// the file's content are Errors, named by path; a file that cannot be read
+// yields the wrapped os error (errors.Is(err, fs.ErrNotExist) works).
+func Load(path string) ([]*vigilv1.Check, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("load check file: %w", err)
+	}
+	defer f.Close()
+	// Read one byte past the cap so Parse can tell a file that is too large.
+	data, err := io.ReadAll(io.LimitReader(f, maxFileSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("load check file: %w", err)
+	}
+	return Parse(path, data)
+}
+
+// Parse decodes a check file strictly, applies defaults and validates it.
+// filename only names the file in errors. It returns the checks in file
+// order, each with its Version set, or an Errors holding every problem
+// found; never both. Parse is safe for concurrent use.
+func Parse(filename string, data []byte) ([]*vigilv1.Check, error) {
+	c := &collector{file: filename}
+	if len(data) > maxFileSize {
+		c.add(0, "", "file is larger than the limit of 1 MiB")
+		return nil, c.result()
+	}
+	root := decodeYAML(c, data)
+	if root == nil {
+		return nil, c.result()
+	}
+	p := &parser{c: c}
+	p.rejectAliases(root, "")
+	checks := p.file(root)
+	if err := c.result(); err != nil {
+		return nil, err
+	}
+	for _, ch := range checks {
+		ch.Version = version(ch)
+	}
+	return checks, nil
+}
+
+// decodeYAML parses data into a node tree and returns the top-level node,
+// or nil after reporting why there is none.
+func decodeYAML(c *collector, data []byte) *yaml.Node {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	var doc yaml.Node
+	if err := safeDecode(dec, &doc); err != nil {
+		if errors.Is(err, io.EOF) {
+			c.add(0, "", "file is empty; it needs a checks: list")
+		} else {
+			yamlError(c, err)
+		}
+		return nil
+	}
+	var extra yaml.Node
+	switch err := safeDecode(dec, &extra); {
+	case errors.Is(err, io.EOF):
+	case err != nil:
+		yamlError(c, err)
+		return nil
+	default:
+		c.add(extra.Line, "", "file has more than one YAML document; put all checks in one")
+		return nil
+	}
+	if len(doc.Content) == 0 || doc.Content[0].ShortTag() == "!!null" {
+		c.add(0, "", "file is empty; it needs a checks: list")
+		return nil
+	}
+	return doc.Content[0]
+}
+
+// safeDecode turns a panic inside the YAML library into an error: a check
+// file comes from users, and a parser bug must not take the coordinator down.
+func safeDecode(dec *yaml.Decoder, n *yaml.Node) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("yaml: internal error: %v", r)
+		}
+	}()
+	return dec.Decode(n)
+}
+
+// yamlLine matches the line prefix of the YAML library's syntax errors.
+var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+
+// yamlError reports a syntax error as "file:3: yaml: ...", with the line
+// moved from the message into the position when the library gives one.
+func yamlError(c *collector, err error) {
+	msg := err.Error()
+	if m := yamlLine.FindStringSubmatch(msg); m != nil {
+		if line, perr := strconv.Atoi(m[1]); perr == nil && line > 0 {
+			c.add(line, "", "yaml: %s", m[2])
+			return
+		}
+	}
+	c.add(0, "", "%s", msg)
+}
+
+// file walks the top level: checks: and defaults:.
+func (p *parser) file(root *yaml.Node) []*vigilv1.Check {
+	if root.Kind != yaml.MappingNode {
+		if !isAlias(root) {
+			p.c.add(root.Line, "", "top level must be a mapping with a checks: list, got %s", describe(root))
+		}
+		return nil
+	}
+	fs, _ := p.fields(root, "", "checks", "defaults")
+	d := &defaults{}
+	if e, ok := fs["defaults"]; ok {
+		d = p.defaults(e.val, "defaults")
+	}
+	e, ok := fs["checks"]
+	if !ok {
+		p.c.add(root.Line, "checks", "is required")
+		return nil
+	}
+	items, ok := p.list(e.val, "checks")
+	if !ok {
+		return nil
+	}
+	if len(items) == 0 {
+		p.c.add(e.val.Line, "checks", "must list at least one check")
+		return nil
+	}
+	checks := make([]*vigilv1.Check, 0, len(items))
+	names := make(map[string]int, len(items))
+	for i, n := range items {
+		path := index("checks", i)
+		ch, nameLine := p.check(n, path, d)
+		if ch == nil {
+			continue
+		}
+		if ch.Name != "" {
+			if first, dup := names[ch.Name]; dup {
+				p.c.add(nameLine, path+".name", "duplicate name %q (first at line %d)", ch.Name, first)
+			} else {
+				names[ch.Name] = nameLine
+			}
+		}
+		checks = append(checks, ch)
+	}
+	return checks
+}

@@ -1,0 +1,68 @@
+package demo
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"text/template"
+
+	"github.com/vigilhq/vigil/coordinator"
+	vigilv1 "github.com/vigilhq/vigil/proto/vigil/v1"
+)
+
+// checksTemplate is the demo's check file: the checkout flow in a real
+// browser and a plain HTTP check of the home page, from every region. It is
+// written to the data directory so users can read (and copy) what runs.
+var checksTemplate = template.Must(template.New("checks").Parse(`# Written by 'vigil demo' at each start; edits are overwritten.
+defaults:
+  regions: [{{range $i, $r := .Regions}}{{if $i}}, {{end}}{{$r}}{{end}}]
+checks:
+  - name: checkout
+    type: browser
+    target: {{.Shop}}
+    interval: {{.BrowserInterval}}
+    timeout: 20s
+    budget: {load_p75: 2s}
+    steps:
+      - goto: /
+      - click: {selector: "a.product", text: "Coffee"}
+      - click: "#add-to-cart"
+      - expect_text: {selector: "#cart-count", text: "1"}
+      - click: "a[href='/cart']"
+      - click: "#checkout"
+      - fill: {"#email": "synthetic@example.com", "#name": "Synthetic Buyer"}
+      - select: {selector: "#shipping", value: "express"}
+      - click: "#place-order"
+      - expect_text: "Order confirmed"
+  - name: home
+    type: http
+    target: {{.Shop}}/
+    interval: {{.HTTPInterval}}
+    timeout: 5s
+    expect: {status: 200, body_contains: "Vigil Coffee Shop"}
+`))
+
+// writeChecks renders the demo's check file into dir and loads it through
+// the same loader users' files go through.
+func writeChecks(dir string, cfg Config, shopURL string) (string, []*vigilv1.Check, error) {
+	var buf bytes.Buffer
+	err := checksTemplate.Execute(&buf, map[string]any{
+		"Shop":            shopURL,
+		"Regions":         cfg.regionNames(),
+		"BrowserInterval": cfg.BrowserInterval,
+		"HTTPInterval":    cfg.HTTPInterval,
+	})
+	if err != nil {
+		return "", nil, fmt.Errorf("render demo checks: %w", err)
+	}
+	path := filepath.Join(dir, "demo-checks.yaml")
+	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+		return "", nil, fmt.Errorf("write demo checks: %w", err)
+	}
+	checks, err := coordinator.LoadChecks(path)
+	if err != nil {
+		return "", nil, fmt.Errorf("demo checks: %w", err)
+	}
+	return path, checks, nil
+}

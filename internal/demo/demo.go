@@ -1,0 +1,184 @@
+// Package demo runs the whole Vigil mesh on one machine: the demo shop, one
+// forward proxy per simulated region, a coordinator on an embedded SQLite
+// file, and one probe per region, with a live table of what the probes see.
+package demo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/vigilhq/vigil/coordinator"
+	"github.com/vigilhq/vigil/internal/httpserve"
+	"github.com/vigilhq/vigil/internal/regionproxy"
+	"github.com/vigilhq/vigil/internal/shop"
+	"github.com/vigilhq/vigil/probe"
+)
+
+// Region is one simulated cloud region.
+type Region struct {
+	Name    string
+	Latency time.Duration // added by the region's proxy to each request
+}
+
+// DefaultRegions are three regions with the extra latency a shop hosted in
+// North America would see from them.
+var DefaultRegions = []Region{
+	{Name: "us-east", Latency: 10 * time.Millisecond},
+	{Name: "eu-west", Latency: 40 * time.Millisecond},
+	{Name: "ap-south", Latency: 90 * time.Millisecond},
+}
+
+// Config configures the demo.
+type Config struct {
+	DataDir         string        // SQLite store, generated check file and the log live here
+	ShopAddr        string        // the shop's listen address
+	CoordinatorAddr string        // the coordinator's gRPC listen address
+	Duration        time.Duration // 0: until ctx is done
+	Regions         []Region      // default DefaultRegions
+	BrowserInterval time.Duration // default 30s
+	HTTPInterval    time.Duration // default 10s
+	Refresh         time.Duration // live table refresh; default 1s on a terminal, 10s otherwise
+	Out             io.Writer     // the live table; the log goes to DataDir/vigil.log
+	ChromiumPath    string
+	Version         string
+}
+
+func (c *Config) defaults() {
+	if len(c.Regions) == 0 {
+		c.Regions = DefaultRegions
+	}
+	if c.BrowserInterval == 0 {
+		c.BrowserInterval = 30 * time.Second
+	}
+	if c.HTTPInterval == 0 {
+		c.HTTPInterval = 10 * time.Second
+	}
+	if c.Out == nil {
+		c.Out = io.Discard
+	}
+}
+
+func (c *Config) regionNames() []string {
+	names := make([]string, len(c.Regions))
+	for i, r := range c.Regions {
+		names[i] = r.Name
+	}
+	return names
+}
+
+// Run runs the demo until ctx is done or cfg.Duration passes, then stops the
+// probes, prints the final table, and stops the rest.
+func Run(ctx context.Context, cfg Config) error {
+	cfg.defaults()
+	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
+		return fmt.Errorf("create data dir: %w", err)
+	}
+	logPath := filepath.Join(cfg.DataDir, "vigil.log")
+	logFile, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return fmt.Errorf("open log: %w", err)
+	}
+	defer logFile.Close()
+	log := slog.New(slog.NewTextHandler(logFile, &slog.HandlerOptions{Level: slog.LevelInfo}))
+
+	shopLis, err := net.Listen("tcp", cfg.ShopAddr)
+	if err != nil {
+		return fmt.Errorf("listen for the shop (try --shop-addr 127.0.0.1:0): %w", err)
+	}
+	shopURL := "http://" + shopLis.Addr().String()
+	coordLis, err := net.Listen("tcp", cfg.CoordinatorAddr)
+	if err != nil {
+		shopLis.Close()
+		return fmt.Errorf("listen for the coordinator (try --coordinator-addr 127.0.0.1:0): %w", err)
+	}
+	checksPath, checks, err := writeChecks(cfg.DataDir, cfg, shopURL)
+	if err != nil {
+		shopLis.Close()
+		coordLis.Close()
+		return err
+	}
+
+	// The mesh's services live until the probes have stopped and the final
+	// table is printed; the probes live until ctx is done or time is up.
+	svcCtx, stopSvcs := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopSvcs()
+	svcs, svcCtx := errgroup.WithContext(svcCtx)
+
+	theShop := shop.New(shop.Options{Logger: log.With("component", "shop")})
+	svcs.Go(func() error { return httpserve.Serve(svcCtx, shopLis, theShop) })
+
+	coord, err := coordinator.New(svcCtx, coordinator.Config{
+		DataDir: cfg.DataDir, Checks: checks, Logger: log, Version: cfg.Version,
+	})
+	if err != nil {
+		stopSvcs()
+		coordLis.Close()
+		return errors.Join(err, svcs.Wait())
+	}
+	defer coord.Close()
+	svcs.Go(func() error { return coord.Serve(svcCtx, coordLis) })
+
+	proxies := make([]*regionproxy.Proxy, 0, len(cfg.Regions))
+	defer func() {
+		for _, p := range proxies {
+			p.Close()
+		}
+	}()
+	for _, r := range cfg.Regions {
+		p, err := regionproxy.Listen("127.0.0.1:0", regionproxy.Config{Region: r.Name, Latency: r.Latency, Logger: log.With("component", "regionproxy")})
+		if err != nil {
+			stopSvcs()
+			return errors.Join(fmt.Errorf("start %s proxy: %w", r.Name, err), svcs.Wait())
+		}
+		proxies = append(proxies, p)
+	}
+
+	runCtx := ctx
+	if cfg.Duration > 0 {
+		var cancel context.CancelFunc
+		runCtx, cancel = context.WithTimeout(ctx, cfg.Duration)
+		defer cancel()
+	}
+	probes, probesCtx := errgroup.WithContext(runCtx)
+	for i, r := range cfg.Regions {
+		pcfg := probe.Config{
+			ID:          r.Name + "-1",
+			Region:      r.Name,
+			Coordinator: coordLis.Addr().String(),
+			Concurrency: 1,
+			Runners:     probe.RunnerConfig{ProxyURL: proxies[i].URL(), ChromiumPath: cfg.ChromiumPath},
+			Version:     cfg.Version,
+			Logger:      log,
+		}
+		probes.Go(func() error { return probe.Run(probesCtx, pcfg) })
+	}
+
+	v := &view{
+		out: cfg.Out, coordinator: coordLis.Addr().String(), refresh: cfg.Refresh,
+		header: fmt.Sprintf("Vigil demo: shop %s, coordinator %s, regions %v\n"+
+			"checks %s, log %s\n"+
+			"break checkout: curl -X POST %s/admin/faults -d '{\"kind\":\"checkout_500\"}'   heal: curl -X DELETE %s/admin/faults\n",
+			shopURL, coordLis.Addr(), cfg.regionNames(), checksPath, logPath, shopURL, shopURL),
+	}
+	viewDone := make(chan error, 1)
+	go func() { viewDone <- v.live(probesCtx) }()
+
+	probeErr := probes.Wait()
+	viewErr := <-viewDone
+	finalErr := v.final(ctx)
+	stopSvcs()
+	svcErr := svcs.Wait()
+	if probeErr != nil && runCtx.Err() == nil {
+		return errors.Join(fmt.Errorf("probe: %w", probeErr), svcErr)
+	}
+	return errors.Join(viewErr, finalErr, svcErr)
+}

@@ -1,0 +1,93 @@
+package demo
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+
+	"github.com/vigilhq/vigil/internal/termview"
+	vigilv1 "github.com/vigilhq/vigil/proto/vigil/v1"
+)
+
+// view draws the live table from the coordinator's public API, as any other
+// client would.
+type view struct {
+	out         io.Writer
+	coordinator string
+	header      string
+	refresh     time.Duration
+}
+
+// live redraws the table until ctx is done. On a terminal it redraws in
+// place every second; elsewhere (a pipe, a CI log) it prints every 10s.
+func (v *view) live(ctx context.Context) error {
+	tty := isTerminal(v.out)
+	every := v.refresh
+	if every == 0 {
+		every = 10 * time.Second
+		if tty {
+			every = time.Second
+		}
+	}
+	if !tty {
+		fmt.Fprint(v.out, v.header)
+	}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+		var buf bytes.Buffer
+		if tty {
+			buf.WriteString("\033[H\033[2J")
+			buf.WriteString(v.header)
+		}
+		fmt.Fprintf(&buf, "\n%s\n", time.Now().Format(time.TimeOnly))
+		if err := v.draw(ctx, &buf); err != nil {
+			fmt.Fprintf(&buf, "(coordinator not answering: %v)\n", err)
+		}
+		if _, err := v.out.Write(buf.Bytes()); err != nil {
+			return fmt.Errorf("write table: %w", err)
+		}
+	}
+}
+
+// final prints the last table, after the probes stopped.
+func (v *view) final(ctx context.Context) error {
+	ctx = context.WithoutCancel(ctx)
+	fmt.Fprintf(v.out, "\nfinal state at %s\n", time.Now().Format(time.TimeOnly))
+	return v.draw(ctx, v.out)
+}
+
+func (v *view) draw(ctx context.Context, w io.Writer) error {
+	conn, err := grpc.NewClient(v.coordinator, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		return fmt.Errorf("dial coordinator: %w", err)
+	}
+	defer conn.Close()
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	statuses, err := termview.FetchStatuses(ctx, vigilv1.NewVigilServiceClient(conn), nil)
+	if err != nil {
+		return err
+	}
+	return termview.Render(w, statuses, time.Now())
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}

@@ -1,0 +1,109 @@
+// Package termview renders API objects (check status, results, probes, local
+// runs) as plain-text tables for the CLI and the demo's live view.
+package termview
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	vigilv1 "github.com/vigilhq/vigil/proto/vigil/v1"
+)
+
+// Render writes one row per check and region. now is used for the age
+// column, so output is deterministic in tests.
+func Render(w io.Writer, statuses []*vigilv1.GetCheckStatusResponse, now time.Time) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "CHECK\tTYPE\tREGION\tSTATUS\tFLOW\tTTFB\tLOAD\tLCP\tAGE\tFAILING STEP / ERROR")
+	for _, st := range statuses {
+		c := st.GetCheck()
+		for _, rs := range st.GetRegions() {
+			fmt.Fprintln(tw, row(c, rs, now))
+		}
+	}
+	return tw.Flush()
+}
+
+func row(c *vigilv1.Check, rs *vigilv1.RegionStatus, now time.Time) string {
+	cols := []string{c.GetName(), typeName(c.GetType()), rs.GetRegion()}
+	r := rs.GetLast()
+	if r == nil {
+		return strings.Join(append(cols, "waiting", "-", "-", "-", "-", "-", ""), "\t")
+	}
+	cols = append(cols,
+		statusName(r),
+		micros(r.GetDurationUs()),
+		micros(r.GetTtfbUs()),
+		micros(r.GetLoadUs()),
+		micros(r.GetLcpUs()),
+		age(now, r.GetStartedAt().AsTime()),
+		failure(r),
+	)
+	return strings.Join(cols, "\t")
+}
+
+// statusName is the status word users see: pass, FAIL or probe_error, with
+// the error class for failures.
+func statusName(r *vigilv1.Result) string {
+	switch r.GetStatus() {
+	case vigilv1.ResultStatus_RESULT_STATUS_PASS:
+		return "pass"
+	case vigilv1.ResultStatus_RESULT_STATUS_FAIL:
+		return "FAIL " + ClassName(r.GetErrorClass())
+	case vigilv1.ResultStatus_RESULT_STATUS_PROBE_ERROR:
+		return "probe_error"
+	default:
+		return "?"
+	}
+}
+
+// ClassName is the short name of an error class as users write it (dns,
+// connect, tls, http_status, timeout, assertion, script, probe).
+func ClassName(c vigilv1.ErrorClass) string {
+	if c == vigilv1.ErrorClass_ERROR_CLASS_UNSPECIFIED {
+		return ""
+	}
+	return strings.ToLower(strings.TrimPrefix(c.String(), "ERROR_CLASS_"))
+}
+
+func failure(r *vigilv1.Result) string {
+	if r.GetStatus() == vigilv1.ResultStatus_RESULT_STATUS_PASS {
+		return ""
+	}
+	msg := r.GetError()
+	if len(msg) > 80 {
+		msg = msg[:77] + "..."
+	}
+	if r.GetFailedStep() > 0 {
+		return fmt.Sprintf("step %d %s: %s", r.GetFailedStep(), r.GetFailedStepName(), msg)
+	}
+	return msg
+}
+
+func typeName(t vigilv1.CheckType) string {
+	return strings.ToLower(strings.TrimPrefix(t.String(), "CHECK_TYPE_"))
+}
+
+func micros(us int64) string {
+	if us <= 0 {
+		return "-"
+	}
+	d := time.Duration(us) * time.Microsecond
+	if d < time.Second {
+		return fmt.Sprintf("%dms", d.Milliseconds())
+	}
+	return fmt.Sprintf("%.2fs", d.Seconds())
+}
+
+func age(now, t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	d := now.Sub(t).Round(time.Second)
+	if d < 0 {
+		d = 0
+	}
+	return d.String()
+}

@@ -1,0 +1,24 @@
+package probe
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+)
+
+// ResultID is the deterministic id of the result of one run: a digest of the
+// probe, the check, the slot it was scheduled for and the attempt within the
+// slot. A result resent after a reconnect or a restart keeps its id, so the
+// coordinator stores it once.
+func ResultID(probeID, checkID string, slot int64, attempt uint32) string {
+	h := sha256.New()
+	h.Write([]byte(probeID))
+	h.Write([]byte{0})
+	h.Write([]byte(checkID))
+	h.Write([]byte{0})
+	var b [12]byte
+	binary.BigEndian.PutUint64(b[:8], uint64(slot))
+	binary.BigEndian.PutUint32(b[8:], attempt)
+	h.Write(b[:])
+	return hex.EncodeToString(h.Sum(nil)[:16])
+}
