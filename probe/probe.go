@@ -134,6 +134,12 @@ type prober struct {
 func (p *prober) run(ctx context.Context, job scheduler.Job) {
 	started := time.Now()
 	res := p.registry.Run(ctx, job.Check)
+	if errors.Is(ctx.Err(), context.Canceled) {
+		// The scheduler gave the run up (shutdown, check removed or
+		// changed): its outcome says nothing about the site.
+		p.log.Debug("run cancelled", "check", job.Check.GetId(), "slot", job.Slot)
+		return
+	}
 	p.identify(res, job, started)
 	p.log.Debug("run done", "check", res.GetCheckId(), "slot", res.GetSlot(), "attempt", res.GetAttempt(),
 		"status", res.GetStatus(), "class", res.GetErrorClass(), "duration", time.Duration(res.GetDurationUs())*time.Microsecond)
@@ -142,7 +148,7 @@ func (p *prober) run(ctx context.Context, job scheduler.Job) {
 
 // identify fills the fields that say who ran what and when.
 func (p *prober) identify(res *vigilv1.Result, job scheduler.Job, started time.Time) {
-	res.Id = ResultID(p.id, job.Check.GetId(), job.Slot, job.Attempt)
+	res.Id = ResultID(p.id, job.Check.GetId(), job.Check.GetVersion(), job.Slot, job.Attempt)
 	res.CheckId = job.Check.GetId()
 	res.CheckVersion = job.Check.GetVersion()
 	res.ProbeId = p.id

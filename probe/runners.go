@@ -31,9 +31,11 @@ type RunnerConfig struct {
 // newRegistry builds the one registry of runners a probe uses. The returned
 // func stops them.
 func newRegistry(ctx context.Context, cfg RunnerConfig, log *slog.Logger) (runner.Registry, func(), error) {
-	reg := runner.Registry{
-		vigilv1.CheckType_CHECK_TYPE_HTTP: httpcheck.New(httpcheck.Config{ProxyURL: cfg.ProxyURL, Logger: log.With("runner", "http")}),
+	hcfg := httpcheck.Config{ProxyURL: cfg.ProxyURL, Logger: log.With("runner", "http")}
+	if err := hcfg.Validate(); err != nil {
+		return nil, nil, fmt.Errorf("http runner: %w", err)
 	}
+	reg := runner.Registry{vigilv1.CheckType_CHECK_TYPE_HTTP: httpcheck.New(hcfg)}
 	if cfg.NoBrowser {
 		return reg, func() {}, nil
 	}

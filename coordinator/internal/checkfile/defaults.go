@@ -53,6 +53,47 @@ type setting[T any] struct {
 	line int  // line of the value in the file
 	set  bool // present in the file
 	bad  bool // present but invalid (already reported)
+	// from says where a check's value came from, for messages: "" when the
+	// check sets it, fromDefaults or fromBuiltin.
+	from string
+}
+
+const (
+	fromDefaults = "defaults"
+	fromBuiltin  = "builtin"
+)
+
+// note qualifies a value in a message with where it came from.
+func (s setting[T]) note() string {
+	switch s.from {
+	case fromDefaults:
+		return " (from defaults)"
+	case fromBuiltin:
+		return " (the default)"
+	}
+	return ""
+}
+
+// lineIn is the line to report a problem with the value at: its own line
+// when the check sets it, else the check's line.
+func (s setting[T]) lineIn(checkLine int) int {
+	if s.from == "" && s.set {
+		return s.line
+	}
+	return checkLine
+}
+
+// inherit returns own when the check sets it, else the defaults: value,
+// else builtin.
+func inherit[T any](own, def setting[T], builtin T) setting[T] {
+	switch {
+	case own.set:
+		return own
+	case def.set:
+		def.from = fromDefaults
+		return def
+	}
+	return setting[T]{v: builtin, from: fromBuiltin}
 }
 
 // defaults is the defaults: section, applied to checks that do not set the
@@ -125,25 +166,29 @@ func (p *parser) regions(n *yaml.Node, path string) setting[[]string] {
 	}
 	out := make([]string, 0, len(items))
 	seen := make(map[string]int, len(items))
+	bad := false
 	for i, item := range items {
 		ipath := index(path, i)
 		r, ok := p.str(item, ipath)
-		switch {
-		case !ok:
-		case !regionRE.MatchString(r):
-			p.c.add(item.Line, ipath, "invalid region %q: use 1-32 lowercase letters, digits and -, starting with a letter or digit", r)
-			ok = false
-		default:
-			if first, dup := seen[r]; dup {
-				p.c.add(item.Line, ipath, "duplicate region %q (first at line %d)", r, first)
-				ok = false
-			}
-			seen[r] = item.Line
-		}
 		if !ok {
-			return setting[[]string]{line: n.Line, set: true, bad: true}
+			bad = true
+			continue
 		}
+		if !regionRE.MatchString(r) {
+			p.c.add(item.Line, ipath, "invalid region %q: use 1-32 lowercase letters, digits and -, starting with a letter or digit", r)
+			bad = true
+			continue
+		}
+		if first, dup := seen[r]; dup {
+			p.c.add(item.Line, ipath, "duplicate region %q (first at line %d)", r, first)
+			bad = true
+			continue
+		}
+		seen[r] = item.Line
 		out = append(out, r)
+	}
+	if bad {
+		return setting[[]string]{line: n.Line, set: true, bad: true}
 	}
 	return setting[[]string]{v: out, line: n.Line, set: true}
 }

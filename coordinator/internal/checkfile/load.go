@@ -50,13 +50,23 @@ func Parse(filename string, data []byte) ([]*vigilv1.Check, error) {
 		return nil, c.result()
 	}
 	p := &parser{c: c}
-	p.rejectAliases(root, "")
+	p.rejectAliases(root)
 	checks := p.file(root)
 	if err := c.result(); err != nil {
 		return nil, err
 	}
-	for _, ch := range checks {
-		ch.Version = version(ch)
+	for i, ch := range checks {
+		v, err := version(ch)
+		if err != nil {
+			// Unreachable for checks built here: they have only valid UTF-8
+			// strings, since the YAML parser rejects anything else.
+			c.add(0, index("checks", i), "encode check: %v", err)
+			continue
+		}
+		ch.Version = v
+	}
+	if err := c.result(); err != nil {
+		return nil, err
 	}
 	return checks, nil
 }
@@ -103,7 +113,7 @@ func safeDecode(dec *yaml.Decoder, n *yaml.Node) (err error) {
 }
 
 // yamlLine matches the line prefix of the YAML library's syntax errors.
-var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+var yamlLine = regexp.MustCompile(`(?s)^yaml: line (\d+): (.*)$`)
 
 // yamlError reports a syntax error as "file:3: yaml: ...", with the line
 // moved from the message into the position when the library gives one.

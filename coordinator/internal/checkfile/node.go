@@ -62,13 +62,22 @@ func isAlias(n *yaml.Node) bool { return n.Kind == yaml.AliasNode }
 // aliases: defaults: covers sharing settings between checks, an error inside
 // an aliased node would point at a line shared by several checks, and
 // expanding aliases lets a small file grow without bound ("billion laughs").
-func (p *parser) rejectAliases(n *yaml.Node, path string) {
+func (p *parser) rejectAliases(n *yaml.Node) {
 	switch n.Kind {
 	case yaml.AliasNode:
 		p.c.add(n.Line, "", "aliases (*%s) are not supported; use defaults: to share settings between checks", n.Value)
-	case yaml.DocumentNode, yaml.SequenceNode, yaml.MappingNode:
+	case yaml.MappingNode:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i], n.Content[i+1]
+			if k.Kind == yaml.ScalarNode && k.ShortTag() == "!!merge" && v.Kind == yaml.AliasNode {
+				continue // entries reports the merge key itself
+			}
+			p.rejectAliases(k)
+			p.rejectAliases(v)
+		}
+	case yaml.DocumentNode, yaml.SequenceNode:
 		for _, c := range n.Content {
-			p.rejectAliases(c, path)
+			p.rejectAliases(c)
 		}
 	}
 }
