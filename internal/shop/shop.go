@@ -22,7 +22,7 @@ const RegionHeader = "X-Vigil-Region"
 
 // Options configures a Shop.
 type Options struct {
-	Logger     *slog.Logger // nil: discard
+	Logger     *slog.Logger // nil: discard; the caller tags it (component=shop)
 	Faults     []Fault      // in effect from the start; see SetFaults
 	AdminToken string       // when set, /admin/* needs "Authorization: Bearer <token>"
 }
@@ -51,7 +51,7 @@ func New(opts Options) *Shop {
 		log = slog.New(slog.DiscardHandler)
 	}
 	s := &Shop{
-		log:        log.With("component", "shop"),
+		log:        log,
 		adminToken: opts.AdminToken,
 		carts:      newCartStore(defaultMaxSessions),
 		orders:     newOrderBook(maxKeptOrders),
@@ -60,7 +60,7 @@ func New(opts Options) *Shop {
 	}
 	s.faults.Store(&[]Fault{})
 	if len(opts.Faults) > 0 {
-		s.SetFaults(opts.Faults)
+		s.setFaults(opts.Faults, "options")
 	}
 	s.mux = s.routes()
 	return s
