@@ -192,8 +192,8 @@ func count(ids []string, id string) int {
 func TestDeliversThroughTCPCut(t *testing.T) {
 	c := &uplinktest.Coordinator{}
 	addr := c.Start(t)
-	p := startProxy(t, addr, 5<<19) // 2.5 MiB: within the third batch
-	u := newTestUplink(t, p.addr(), func(cfg *Config) { cfg.MaxBatch = 5 })
+	p := uplinktest.StartCutProxy(t, addr, 5<<19) // 2.5 MiB: within the third batch
+	u := newTestUplink(t, p.Addr(), func(cfg *Config) { cfg.MaxBatch = 5 })
 	rs := results("shot", 30)
 	for _, r := range rs {
 		r.Screenshot = make([]byte, 200<<10)
@@ -202,7 +202,7 @@ func TestDeliversThroughTCPCut(t *testing.T) {
 	start(t, u)
 	waitDelivered(t, u)
 
-	if n := p.cuts.Load(); n != 1 {
+	if n := p.Cuts(); n != 1 {
 		t.Errorf("proxy cut %d times, want 1", n)
 	}
 	sameSet(t, "stored", c.Stored(), idsOf(rs))

@@ -1,4 +1,4 @@
-package uplink
+package uplinktest
 
 import (
 	"errors"
@@ -9,9 +9,9 @@ import (
 	"testing"
 )
 
-// proxy is a TCP proxy on loopback that can cut every connection through it,
-// as a network failure would.
-type proxy struct {
+// CutProxy is a TCP proxy on loopback that can cut every connection through
+// it, as a network failure would.
+type CutProxy struct {
 	lis    net.Listener
 	target string
 	cutAt  int64 // cut everything once this many bytes went upstream; 0: never
@@ -25,28 +25,35 @@ type proxy struct {
 	wg    sync.WaitGroup
 }
 
-// startProxy proxies to target until the test ends. When cutAt > 0 it cuts
-// all connections, once, in the middle of the write that takes the bytes
-// sent upstream to cutAt.
-func startProxy(t *testing.T, target string, cutAt int64) *proxy {
+// StartCutProxy proxies to target until the test ends. When cutAt > 0 it
+// cuts all connections, once, in the middle of the write that takes the
+// bytes sent upstream to cutAt.
+func StartCutProxy(t testing.TB, target string, cutAt int64) *CutProxy {
 	t.Helper()
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatalf("listen: %v", err)
 	}
-	p := &proxy{lis: lis, target: target, cutAt: cutAt, conns: make(map[net.Conn]bool)}
+	p := &CutProxy{lis: lis, target: target, cutAt: cutAt, conns: make(map[net.Conn]bool)}
 	p.wg.Go(p.accept)
 	t.Cleanup(func() {
 		lis.Close()
-		p.cut()
+		p.Cut()
 		p.wg.Wait()
 	})
 	return p
 }
 
-func (p *proxy) addr() string { return p.lis.Addr().String() }
+// Addr is the proxy's address.
+func (p *CutProxy) Addr() string { return p.lis.Addr().String() }
 
-func (p *proxy) accept() {
+// Cuts is how many times the proxy cut its connections.
+func (p *CutProxy) Cuts() int64 { return p.cuts.Load() }
+
+// Upstream is how many bytes went upstream so far.
+func (p *CutProxy) Upstream() int64 { return p.up.Load() }
+
+func (p *CutProxy) accept() {
 	for {
 		down, err := p.lis.Accept()
 		if err != nil {
@@ -66,7 +73,7 @@ func (p *proxy) accept() {
 }
 
 // pipe copies src to dst, then closes both.
-func (p *proxy) pipe(dst, src net.Conn, upstream bool) {
+func (p *CutProxy) pipe(dst, src net.Conn, upstream bool) {
 	var w io.Writer = dst
 	if upstream {
 		w = &cutter{p: p, w: dst}
@@ -80,8 +87,8 @@ func (p *proxy) pipe(dst, src net.Conn, upstream bool) {
 	}
 }
 
-// cut closes every connection through the proxy.
-func (p *proxy) cut() {
+// Cut closes every connection through the proxy now.
+func (p *CutProxy) Cut() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if len(p.conns) > 0 {
@@ -94,7 +101,7 @@ func (p *proxy) cut() {
 
 // cutter counts the bytes sent upstream and cuts the proxy at cutAt.
 type cutter struct {
-	p *proxy
+	p *CutProxy
 	w io.Writer
 }
 
@@ -107,7 +114,7 @@ func (c *cutter) Write(b []byte) (int, error) {
 			half := max(int(p.cutAt-p.up.Load()), 1)
 			n, _ := c.w.Write(b[:min(half, len(b))])
 			p.up.Add(int64(n))
-			p.cut()
+			p.Cut()
 		})
 		if fired {
 			return 0, errors.New("proxy: cut")
