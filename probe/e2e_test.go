@@ -3,7 +3,6 @@ package probe_test
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -16,6 +15,7 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 
 	"github.com/vigilhq/vigil/coordinator"
+	"github.com/vigilhq/vigil/internal/testlog"
 	"github.com/vigilhq/vigil/internal/testwait"
 	"github.com/vigilhq/vigil/probe"
 	"github.com/vigilhq/vigil/probe/internal/uplink/uplinktest"
@@ -36,7 +36,7 @@ func startProbe(t *testing.T, ctx context.Context, id, region, coordAddr string)
 	go func() {
 		done <- probe.Run(ctx, probe.Config{
 			ID: id, Region: region, Coordinator: coordAddr, Concurrency: 4,
-			Runners: probe.RunnerConfig{NoBrowser: true}, Logger: testLogger(t, id),
+			Runners: probe.RunnerConfig{NoBrowser: true}, Logger: testlog.New(t).With("node", id),
 		})
 	}()
 	t.Cleanup(func() {
@@ -164,7 +164,7 @@ func TestProbeKeepsResultsWhileCoordinatorIsDown(t *testing.T) {
 // store in dataDir; the returned func stops it before the test ends.
 func serveOn(t *testing.T, ctx context.Context, dataDir string, checks []*vigilv1.Check, addr string) (*mesh, func()) {
 	t.Helper()
-	c, err := coordinator.New(ctx, coordinator.Config{DataDir: dataDir, Checks: checks, Logger: testLogger(t, "coordinator")})
+	c, err := coordinator.New(ctx, coordinator.Config{DataDir: dataDir, Checks: checks, Logger: testlog.New(t).With("node", "coordinator")})
 	if err != nil {
 		t.Fatalf("new coordinator: %v", err)
 	}
@@ -210,15 +210,4 @@ func contiguous(rs []*vigilv1.Result) bool {
 		}
 	}
 	return true
-}
-
-func testLogger(t *testing.T, name string) *slog.Logger {
-	return slog.New(slog.NewTextHandler(tlogWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn})).With("node", name)
-}
-
-type tlogWriter struct{ t *testing.T }
-
-func (w tlogWriter) Write(p []byte) (int, error) {
-	w.t.Log(strings.TrimRight(string(p), "\n"))
-	return len(p), nil
 }

@@ -1,0 +1,122 @@
+// Package coordinator is Vigil's coordinator: it accepts probe sessions
+// (ProbeService), stores their results exactly once in SQLite, assigns checks
+// to probes, and serves VigilService to people and tools.
+//
+// The coordinator's parts live under internal/: store (SQLite), ingest
+// (validation, group commit, result fan-out), probes (registry and
+// assignment), session (ProbeService streams) and api (VigilService).
+package coordinator
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+
+	"github.com/vigilhq/vigil/coordinator/internal/api"
+	"github.com/vigilhq/vigil/coordinator/internal/catalog"
+	"github.com/vigilhq/vigil/coordinator/internal/ingest"
+	"github.com/vigilhq/vigil/coordinator/internal/probes"
+	"github.com/vigilhq/vigil/coordinator/internal/session"
+	"github.com/vigilhq/vigil/coordinator/internal/store"
+	vigilv1 "github.com/vigilhq/vigil/proto/vigil/v1"
+)
+
+// Config configures a Coordinator.
+type Config struct {
+	// DataDir holds the SQLite file, DataDir/vigil.db; both are created if
+	// missing.
+	DataDir string
+	// Checks are the checks to run, already validated, with unique ids.
+	// They are shared and never modified.
+	Checks []*vigilv1.Check
+	// ProbeToken, when set, is required of probes as "authorization: Bearer
+	// <token>" metadata. VigilService reads stay open.
+	ProbeToken string
+	// Logger receives the coordinator's logs; nil discards them.
+	Logger *slog.Logger
+	// Version is this build's version, logged at start.
+	Version string
+	// MaxRecvBytes caps one received gRPC message; 0 means DefaultMaxRecvBytes.
+	MaxRecvBytes int
+}
+
+// DefaultMaxRecvBytes is gRPC's own default: it holds a full batch of 1,000
+// typical results, or a few results with screenshots (probes keep
+// screenshot batches small).
+const DefaultMaxRecvBytes = 4 << 20
+
+// Coordinator ties the parts together. Its methods are safe for concurrent
+// use. Serve may be called once; call Close after Serve has returned.
+type Coordinator struct {
+	cfg Config
+	log *slog.Logger
+
+	store    *store.Store
+	catalog  *catalog.Catalog
+	reg      *probes.Registry
+	watch    *ingest.Broadcaster
+	ingest   *ingest.Ingester
+	sessions *session.Server
+	api      *api.Server
+
+	serveMu sync.Mutex
+	served  bool
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// New opens (creating and migrating when needed) the store and readies the
+// services. It does not listen; see Serve.
+func New(ctx context.Context, cfg Config) (*Coordinator, error) {
+	if cfg.DataDir == "" {
+		return nil, errors.New("coordinator: DataDir is required")
+	}
+	if cfg.MaxRecvBytes <= 0 {
+		cfg.MaxRecvBytes = DefaultMaxRecvBytes
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	log = log.With("component", "coordinator")
+	st, err := store.Open(ctx, cfg.DataDir)
+	if err != nil {
+		return nil, fmt.Errorf("open store: %w", err)
+	}
+	c := &Coordinator{
+		cfg:     cfg,
+		log:     log,
+		store:   st,
+		catalog: catalog.New(cfg.Checks),
+		reg:     probes.NewRegistry(cfg.Checks, log.With("subsystem", "probes")),
+		watch:   ingest.NewBroadcaster(),
+	}
+	c.ingest = ingest.New(st, c.watch, log.With("subsystem", "ingest"))
+	c.sessions = session.New(c.reg, c.ingest, c.catalog, log.With("subsystem", "session"))
+	c.api = api.New(c.catalog, st, c.reg, c.watch, log.With("subsystem", "api"))
+	log.Info("coordinator ready", "version", cfg.Version, "data_dir", cfg.DataDir, "checks", len(cfg.Checks))
+	return c, nil
+}
+
+// SetChecks replaces the loaded checks (a reload) and sends every probe
+// whose set of checks changed its new assignment. Results of checks no
+// longer loaded are acknowledged and dropped from then on.
+func (c *Coordinator) SetChecks(checks []*vigilv1.Check) {
+	c.catalog.Set(checks)
+	c.reg.SetChecks(checks)
+	c.log.Info("checks reloaded", "checks", len(checks))
+}
+
+// Close flushes pending results and closes the store. It is idempotent.
+func (c *Coordinator) Close() error {
+	c.closeOnce.Do(func() {
+		c.sessions.Close()
+		c.watch.Close()
+		c.ingest.Close()
+		c.closeErr = c.store.Close()
+	})
+	return c.closeErr
+}

@@ -1,0 +1,37 @@
+// Package api serves VigilService, the coordinator's read and control API.
+package api
+
+import (
+	"context"
+	"log/slog"
+
+	"github.com/vigilhq/vigil/coordinator/internal/catalog"
+	"github.com/vigilhq/vigil/coordinator/internal/ingest"
+	"github.com/vigilhq/vigil/coordinator/internal/probes"
+	"github.com/vigilhq/vigil/coordinator/internal/store"
+	vigilv1 "github.com/vigilhq/vigil/proto/vigil/v1"
+)
+
+// Results is the read side of the store; *store.Store implements it.
+type Results interface {
+	ListResults(ctx context.Context, q store.Query) (store.Page, error)
+	Latest(ctx context.Context, checkID string) ([]store.Latest, error)
+}
+
+var _ Results = (*store.Store)(nil)
+
+// Server implements vigilv1.VigilServiceServer. It is safe for concurrent use.
+type Server struct {
+	vigilv1.UnimplementedVigilServiceServer
+
+	cat     *catalog.Catalog
+	results Results
+	reg     *probes.Registry
+	watch   *ingest.Broadcaster
+	log     *slog.Logger
+}
+
+// New returns the API server.
+func New(cat *catalog.Catalog, results Results, reg *probes.Registry, watch *ingest.Broadcaster, log *slog.Logger) *Server {
+	return &Server{cat: cat, results: results, reg: reg, watch: watch, log: log}
+}

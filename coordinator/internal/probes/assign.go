@@ -1,0 +1,92 @@
+package probes
+
+import (
+	"cmp"
+	"crypto/sha256"
+	"encoding/hex"
+	"slices"
+
+	"github.com/vigilhq/vigil/internal/rendezvous"
+	vigilv1 "github.com/vigilhq/vigil/proto/vigil/v1"
+)
+
+// member is what assignment needs to know of a connected probe.
+type member struct {
+	id, region   string
+	capabilities []string
+}
+
+// capabilityFor is the hello capability a probe needs to run a check type.
+func capabilityFor(t vigilv1.CheckType) string {
+	switch t {
+	case vigilv1.CheckType_CHECK_TYPE_HTTP:
+		return "http"
+	case vigilv1.CheckType_CHECK_TYPE_BROWSER:
+		return "browser"
+	}
+	return ""
+}
+
+// regionKey names one check in one region.
+type regionKey struct{ check, region string }
+
+// plan is the outcome of one assignment: who owns what.
+type plan struct {
+	owners   map[regionKey]string        // owner per check and region; absent: none eligible
+	perProbe map[string][]*vigilv1.Check // checks per probe id, sorted by id
+}
+
+// assign gives each check, in each of its regions, to the member of that
+// region with the check's capability that wins rendezvous hashing of the
+// check id over the members' probe ids (internal/rendezvous, the function
+// probes use too). It is a pure function of its inputs.
+func assign(checks []*vigilv1.Check, members []member) plan {
+	// candidates[region][capability] = probe ids
+	candidates := make(map[string]map[string][]string)
+	for _, m := range members {
+		byCap := candidates[m.region]
+		if byCap == nil {
+			byCap = make(map[string][]string)
+			candidates[m.region] = byCap
+		}
+		for _, c := range m.capabilities {
+			byCap[c] = append(byCap[c], m.id)
+		}
+	}
+	p := plan{owners: make(map[regionKey]string), perProbe: make(map[string][]*vigilv1.Check)}
+	for _, ch := range checks {
+		capability := capabilityFor(ch.GetType())
+		seen := make(map[string]bool) // a probe gets a check once, even if a region repeats
+		for _, region := range ch.GetRegions() {
+			owner := rendezvous.Owner(ch.GetId(), candidates[region][capability])
+			if owner == "" {
+				continue
+			}
+			p.owners[regionKey{ch.GetId(), region}] = owner
+			if !seen[owner] {
+				seen[owner] = true
+				p.perProbe[owner] = append(p.perProbe[owner], ch)
+			}
+		}
+	}
+	for _, cs := range p.perProbe {
+		slices.SortFunc(cs, func(a, b *vigilv1.Check) int { return cmp.Compare(a.GetId(), b.GetId()) })
+	}
+	return p
+}
+
+// Version is the digest of an assignment: hex of the first 16 bytes of
+// SHA-256 over each check's id and version, in id order. Equal sets of
+// equal check definitions have equal versions, in any process.
+func Version(checks []*vigilv1.Check) string {
+	sorted := slices.Clone(checks)
+	slices.SortFunc(sorted, func(a, b *vigilv1.Check) int { return cmp.Compare(a.GetId(), b.GetId()) })
+	h := sha256.New()
+	for _, c := range sorted {
+		h.Write([]byte(c.GetId()))
+		h.Write([]byte{0})
+		h.Write([]byte(c.GetVersion()))
+		h.Write([]byte{'\n'})
+	}
+	return hex.EncodeToString(h.Sum(nil)[:16])
+}

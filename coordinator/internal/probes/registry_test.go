@@ -1,0 +1,181 @@
+package probes
+
+import (
+	"fmt"
+	"slices"
+	"sync"
+	"testing"
+
+	"github.com/vigilhq/vigil/internal/testlog"
+	vigilv1 "github.com/vigilhq/vigil/proto/vigil/v1"
+)
+
+// fakeConn records what the registry sends.
+type fakeConn struct {
+	mu     sync.Mutex
+	sent   []*vigilv1.ConnectResponse
+	closed error
+	done   chan struct{}
+}
+
+func newFakeConn() *fakeConn { return &fakeConn{done: make(chan struct{})} }
+
+func (f *fakeConn) Send(m *vigilv1.ConnectResponse) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.sent = append(f.sent, m)
+}
+
+func (f *fakeConn) Close(err error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.closed == nil {
+		f.closed = err
+		close(f.done)
+	}
+}
+
+func (f *fakeConn) Done() <-chan struct{} { return f.done }
+
+// assignments returns the check ids of each assignment sent, in order.
+func (f *fakeConn) assignments() [][]string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out [][]string
+	for _, m := range f.sent {
+		if a := m.GetAssignment(); a != nil {
+			ids := []string{}
+			for _, c := range a.GetChecks() {
+				ids = append(ids, c.GetId())
+			}
+			out = append(out, ids)
+		}
+	}
+	return out
+}
+
+func (f *fakeConn) last() []string {
+	as := f.assignments()
+	if len(as) == 0 {
+		return nil
+	}
+	return as[len(as)-1]
+}
+
+func httpChecks(n int, regions ...string) []*vigilv1.Check {
+	var cs []*vigilv1.Check
+	for i := range n {
+		cs = append(cs, &vigilv1.Check{Id: fmt.Sprintf("c%02d", i), Type: vigilv1.CheckType_CHECK_TYPE_HTTP, Regions: regions, Version: "v1"})
+	}
+	return cs
+}
+
+func hello(id, region string, caps ...string) *vigilv1.Hello {
+	return &vigilv1.Hello{ProbeId: id, Region: region, Capabilities: caps}
+}
+
+func TestAttachSendsAssignmentAndSplits(t *testing.T) {
+	r := NewRegistry(httpChecks(20, "eu", "us"), testlog.New(t))
+	a, b, us := newFakeConn(), newFakeConn(), newFakeConn()
+	if err := r.Attach(hello("a", "eu", "http"), a); err != nil {
+		t.Fatal(err)
+	}
+	if got := len(a.last()); got != 20 {
+		t.Fatalf("alone in eu, a got %d checks, want 20", got)
+	}
+	r.Attach(hello("b", "eu", "http"), b)
+	r.Attach(hello("u", "us", "http"), us)
+	union := append(slices.Clone(a.last()), b.last()...)
+	slices.Sort(union)
+	if len(a.last()) == 0 || len(b.last()) == 0 || len(union) != 20 || len(slices.Compact(union)) != 20 {
+		t.Fatalf("eu split a=%v b=%v: want disjoint, non-empty, covering 20", a.last(), b.last())
+	}
+	if got := len(us.last()); got != 20 {
+		t.Fatalf("us got %d checks, want 20", got)
+	}
+	nUS := len(us.assignments())
+	r.Detach("a", a)
+	if got := len(b.last()); got != 20 {
+		t.Fatalf("after a left, b got %d checks, want 20", got)
+	}
+	if len(us.assignments()) != nUS {
+		t.Fatal("us was re-sent an unchanged assignment")
+	}
+}
+
+func TestCapabilities(t *testing.T) {
+	checks := append(httpChecks(2, "eu"), &vigilv1.Check{Id: "flow", Type: vigilv1.CheckType_CHECK_TYPE_BROWSER, Regions: []string{"eu"}})
+	r := NewRegistry(checks, testlog.New(t))
+	h, br := newFakeConn(), newFakeConn()
+	r.Attach(hello("h", "eu", "http"), h)
+	r.Attach(hello("b", "eu", "browser"), br)
+	if got := fmt.Sprint(h.last()); got != "[c00 c01]" {
+		t.Errorf("http-only probe got %s", got)
+	}
+	if got := fmt.Sprint(br.last()); got != "[flow]" {
+		t.Errorf("browser-only probe got %s", got)
+	}
+}
+
+func TestReplaceClosesOldSession(t *testing.T) {
+	r := NewRegistry(httpChecks(3, "eu"), testlog.New(t))
+	old, cur := newFakeConn(), newFakeConn()
+	r.Attach(hello("a", "eu", "http"), old)
+	r.Attach(hello("a", "eu", "http"), cur)
+	if old.closed != ErrReplaced {
+		t.Fatalf("old session closed with %v, want ErrReplaced", old.closed)
+	}
+	if len(cur.assignments()) != 1 {
+		t.Fatal("new session got no assignment")
+	}
+	r.Detach("a", old) // the old session's late detach must not evict the new one
+	ps := r.Probes()
+	if len(ps) != 1 || !ps[0].GetConnected() || ps[0].GetAssignedChecks() != 3 {
+		t.Fatalf("Probes = %v", ps)
+	}
+	if err := r.Attach(hello("z", "eu"), old); err == nil {
+		t.Fatal("attached an ended conn")
+	}
+}
+
+func TestRunNowAndProbes(t *testing.T) {
+	check := &vigilv1.Check{Id: "c", Type: vigilv1.CheckType_CHECK_TYPE_HTTP, Regions: []string{"eu", "us", "ap"}}
+	r := NewRegistry([]*vigilv1.Check{check}, testlog.New(t))
+	eu, us := newFakeConn(), newFakeConn()
+	r.Attach(hello("e", "eu", "http"), eu)
+	r.Attach(hello("u", "us", "http"), us)
+	if got := fmt.Sprint(r.RunNow(check, "test")); got != "[e u]" {
+		t.Fatalf("RunNow asked %s, want [e u]", got)
+	}
+	if m := eu.sent[len(eu.sent)-1].GetRunNow(); m.GetCheckId() != "c" {
+		t.Fatalf("eu last message %v, want run_now", eu.sent[len(eu.sent)-1])
+	}
+	r.Detach("u", us)
+	ps := r.Probes()
+	if len(ps) != 2 || ps[0].GetProbeId() != "e" || !ps[0].GetConnected() || ps[1].GetConnected() {
+		t.Fatalf("Probes = %v, want e connected then u disconnected", ps)
+	}
+	r.Close(ErrReplaced)
+	if eu.closed == nil {
+		t.Fatal("Close left a session open")
+	}
+	if err := r.Attach(hello("n", "eu"), newFakeConn()); err == nil {
+		t.Fatal("Attach after Close succeeded")
+	}
+}
+
+func TestVersion(t *testing.T) {
+	a := httpChecks(3, "eu")
+	b := []*vigilv1.Check{a[2], a[0], a[1]}
+	if Version(a) != Version(b) {
+		t.Fatal("version depends on order")
+	}
+	c := httpChecks(3, "eu")
+	c[1].Version = "v2"
+	if Version(a) == Version(c) {
+		t.Fatal("version ignores check versions")
+	}
+	if Version(nil) == "" {
+		t.Fatal("empty assignment has no version")
+	}
+}
