@@ -49,6 +49,38 @@ func printJSON(w io.Writer, m proto.Message) error {
 	return err
 }
 
+// clientVerb is the shape of every verb that asks a coordinator one thing:
+// parse flags (flags registers the verb's own), dial, call, then print the
+// answer as JSON (--json) or as a table.
+func clientVerb[T proto.Message](ctx context.Context, name string, args []string, stdout, stderr io.Writer,
+	flags func(fs *flag.FlagSet), call func(ctx context.Context, c vigilv1.VigilServiceClient, fs *flag.FlagSet) (T, error),
+	render func(w io.Writer, resp T) error) error {
+	fs := newFlags(name, stderr)
+	var cf clientFlags
+	cf.register(fs)
+	if flags != nil {
+		flags(fs)
+	}
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	client, ctx, done, err := cf.dial(ctx)
+	if err != nil {
+		return err
+	}
+	defer done()
+	resp, err := call(ctx, client, fs)
+	if err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	if cf.json {
+		return printJSON(stdout, resp)
+	}
+	return render(stdout, resp)
+}
+
+// runStatus prints the latest result of each check per region. It makes
+// one call per check, so it does not fit clientVerb's one-call shape.
 func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("status", stderr)
 	var cf clientFlags
@@ -65,92 +97,62 @@ func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	if cf.json {
-		for _, st := range statuses {
-			if err := printJSON(stdout, st); err != nil {
-				return err
-			}
-		}
-		return nil
+	if !cf.json {
+		return termview.Render(stdout, statuses, time.Now())
 	}
-	return termview.Render(stdout, statuses, time.Now())
+	for _, st := range statuses {
+		if err := printJSON(stdout, st); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func runResults(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("results", stderr)
-	var cf clientFlags
-	cf.register(fs)
 	req := &vigilv1.ListResultsRequest{}
-	fs.StringVar(&req.CheckId, "check", "", "only this check")
-	fs.StringVar(&req.Region, "region", "", "only this region")
-	since := fs.Duration("since", 0, "only results started within this long ago (0: all)")
-	limit := fs.Uint("limit", 20, "results to show (at most 1000)")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	req.PageSize = uint32(*limit)
-	if *since > 0 {
-		req.StartTime = timestamppb.New(time.Now().Add(-*since))
-	}
-	client, ctx, done, err := cf.dial(ctx)
-	if err != nil {
-		return err
-	}
-	defer done()
-	resp, err := client.ListResults(ctx, req)
-	if err != nil {
-		return fmt.Errorf("list results: %w", err)
-	}
-	if cf.json {
-		return printJSON(stdout, resp)
-	}
-	return termview.RenderResults(stdout, resp.GetResults())
+	var since time.Duration
+	var limit uint
+	return clientVerb(ctx, "results", args, stdout, stderr,
+		func(fs *flag.FlagSet) {
+			fs.StringVar(&req.CheckId, "check", "", "only this check")
+			fs.StringVar(&req.Region, "region", "", "only this region")
+			fs.DurationVar(&since, "since", 0, "only results started within this long ago (0: all)")
+			fs.UintVar(&limit, "limit", 20, "results to show (at most 1000)")
+		},
+		func(ctx context.Context, c vigilv1.VigilServiceClient, _ *flag.FlagSet) (*vigilv1.ListResultsResponse, error) {
+			req.PageSize = uint32(limit)
+			if since > 0 {
+				req.StartTime = timestamppb.New(time.Now().Add(-since))
+			}
+			return c.ListResults(ctx, req)
+		},
+		func(w io.Writer, resp *vigilv1.ListResultsResponse) error {
+			return termview.RenderResults(w, resp.GetResults())
+		})
 }
 
 func runProbes(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("probes", stderr)
-	var cf clientFlags
-	cf.register(fs)
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	client, ctx, done, err := cf.dial(ctx)
-	if err != nil {
-		return err
-	}
-	defer done()
-	resp, err := client.ListProbes(ctx, &vigilv1.ListProbesRequest{})
-	if err != nil {
-		return fmt.Errorf("list probes: %w", err)
-	}
-	if cf.json {
-		return printJSON(stdout, resp)
-	}
-	return termview.RenderProbes(stdout, resp.GetProbes(), time.Now())
+	return clientVerb(ctx, "probes", args, stdout, stderr, nil,
+		func(ctx context.Context, c vigilv1.VigilServiceClient, _ *flag.FlagSet) (*vigilv1.ListProbesResponse, error) {
+			return c.ListProbes(ctx, &vigilv1.ListProbesRequest{})
+		},
+		func(w io.Writer, resp *vigilv1.ListProbesResponse) error {
+			return termview.RenderProbes(w, resp.GetProbes(), time.Now())
+		})
 }
 
 func runRunNow(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("run", stderr)
-	var cf clientFlags
-	cf.register(fs)
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if fs.NArg() != 1 {
-		return fmt.Errorf("usage: vigil run [flags] CHECK")
-	}
-	client, ctx, done, err := cf.dial(ctx)
-	if err != nil {
-		return err
-	}
-	defer done()
-	resp, err := client.RunCheck(ctx, &vigilv1.RunCheckRequest{CheckId: fs.Arg(0)})
-	if err != nil {
-		return fmt.Errorf("run check: %w", err)
-	}
-	if cf.json {
-		return printJSON(stdout, resp)
-	}
-	_, err = fmt.Fprintf(stdout, "asked %d probes to run %s: %v\n", len(resp.GetProbeIds()), fs.Arg(0), resp.GetProbeIds())
-	return err
+	var check string
+	return clientVerb(ctx, "run", args, stdout, stderr, nil,
+		func(ctx context.Context, c vigilv1.VigilServiceClient, fs *flag.FlagSet) (*vigilv1.RunCheckResponse, error) {
+			if fs.NArg() != 1 {
+				return nil, fmt.Errorf("usage: vigil run [flags] CHECK")
+			}
+			check = fs.Arg(0)
+			return c.RunCheck(ctx, &vigilv1.RunCheckRequest{CheckId: check})
+		},
+		func(w io.Writer, resp *vigilv1.RunCheckResponse) error {
+			_, err := fmt.Fprintf(w, "asked %d probes to run %s: %v\n", len(resp.GetProbeIds()), check, resp.GetProbeIds())
+			return err
+		})
 }
