@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 
 	"github.com/vigilhq/vigil/coordinator/internal/api"
 	"github.com/vigilhq/vigil/coordinator/internal/catalog"
@@ -20,6 +21,7 @@ import (
 	"github.com/vigilhq/vigil/coordinator/internal/probes"
 	"github.com/vigilhq/vigil/coordinator/internal/session"
 	"github.com/vigilhq/vigil/coordinator/internal/store"
+	"github.com/vigilhq/vigil/internal/gossip"
 	vigilv1 "github.com/vigilhq/vigil/proto/vigil/v1"
 )
 
@@ -40,6 +42,14 @@ type Config struct {
 	Version string
 	// MaxRecvBytes caps one received gRPC message; 0 means DefaultMaxRecvBytes.
 	MaxRecvBytes int
+	// Gossip, when set, makes the coordinator a member of the probes'
+	// gossip mesh (role coordinator) while Serve runs: probes find it
+	// there, and ListProbes shows each probe's gossip state. Meta is
+	// filled in by Serve.
+	Gossip *gossip.Config
+	// AdvertiseAPI is the gRPC address probes dial, advertised in gossip;
+	// empty means the listener's address.
+	AdvertiseAPI string
 }
 
 // DefaultMaxRecvBytes is gRPC's own default: it holds a full batch of 1,000
@@ -63,6 +73,7 @@ type Coordinator struct {
 
 	serveMu sync.Mutex
 	served  bool
+	gossip  atomic.Pointer[gossip.Gossip]
 
 	closeOnce sync.Once
 	closeErr  error

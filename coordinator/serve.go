@@ -69,6 +69,12 @@ func (c *Coordinator) Serve(ctx context.Context, lis net.Listener) error {
 
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(lis) }()
+	if c.cfg.Gossip != nil {
+		if err := c.joinMesh(ctx, lis); err != nil {
+			c.shutdown(srv, hs)
+			return err
+		}
+	}
 	c.log.Info("serving gRPC", "addr", lis.Addr().String())
 
 	var err error
@@ -85,6 +91,7 @@ func (c *Coordinator) Serve(ctx context.Context, lis net.Listener) error {
 // watchers, then the server, and finally commits what ingest holds.
 func (c *Coordinator) shutdown(srv *grpc.Server, hs *health.Server) {
 	c.log.Info("shutting down")
+	c.leaveMesh()
 	hs.Shutdown()
 	c.sessions.Close()
 	c.watch.Close()

@@ -18,6 +18,7 @@ import (
 	"golang.org/x/sync/errgroup"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/vigilhq/vigil/internal/gossip"
 	"github.com/vigilhq/vigil/probe/internal/runner"
 	"github.com/vigilhq/vigil/probe/internal/scheduler"
 	"github.com/vigilhq/vigil/probe/internal/uplink"
@@ -30,8 +31,18 @@ type Config struct {
 	ID string
 	// Region is the region the probe runs in.
 	Region string
-	// Coordinator is the coordinator's gRPC address, host:port.
+	// Coordinator is the coordinator's gRPC address, host:port. Optional
+	// with Gossip: the probe then connects to the coordinators it finds
+	// among the mesh's members, and fails over between them.
 	Coordinator string
+	// Gossip, when set, makes the probe a member of the gossip mesh: it
+	// runs only the checks it owns (probe/internal/ownership). NodeName
+	// defaults to ID; Meta is filled in by Run. Nil: no mesh, the probe runs
+	// every check it is assigned.
+	Gossip *gossip.Config
+	// Settle is how long a membership change must last before checks move
+	// (see probe/internal/ownership); 0 means the gossip preset's.
+	Settle time.Duration
 	// Token authenticates the probe to the coordinator; empty for none.
 	Token string
 	// Runners configures the check runners.
@@ -50,8 +61,8 @@ type Config struct {
 // probe cannot start (for example Chromium is missing); a coordinator that
 // cannot be reached is retried with backoff while cached checks keep running.
 func Run(ctx context.Context, cfg Config) error {
-	if cfg.ID == "" || cfg.Region == "" || cfg.Coordinator == "" {
-		return errors.New("probe: id, region and coordinator address are required")
+	if cfg.ID == "" || cfg.Region == "" || (cfg.Coordinator == "" && cfg.Gossip == nil) {
+		return errors.New("probe: id, region and a coordinator address or gossip seeds are required")
 	}
 	log := logger(cfg.Logger).With("component", "probe", "probe", cfg.ID, "region", cfg.Region)
 	concurrency := cfg.Concurrency
@@ -74,9 +85,18 @@ func Run(ctx context.Context, cfg Config) error {
 	})
 	var assignmentVersion atomic.Value
 	assignmentVersion.Store("")
+	var m *mesh
+	if cfg.Gossip != nil {
+		m, err = joinMesh(ctx, cfg, reg.Capabilities(), concurrency, sched, log)
+		if err != nil {
+			return err
+		}
+		defer m.leave()
+	}
 	up, err := uplink.New(uplink.Config{
-		Addr:  cfg.Coordinator,
-		Token: cfg.Token,
+		Addr:    cfg.Coordinator,
+		Resolve: m.resolver(),
+		Token:   cfg.Token,
 		Hello: &vigilv1.Hello{
 			ProbeId:      cfg.ID,
 			Region:       cfg.Region,
@@ -88,6 +108,10 @@ func Run(ctx context.Context, cfg Config) error {
 		OnAssignment: func(a *vigilv1.Assignment) {
 			log.Info("assignment", "checks", len(a.GetChecks()), "version", a.GetVersion())
 			assignmentVersion.Store(a.GetVersion())
+			if m != nil {
+				m.setAssignment(a.GetChecks())
+				return
+			}
 			sched.Set(a.GetChecks())
 		},
 		OnRunNow: func(rn *vigilv1.RunNow) {
@@ -112,6 +136,9 @@ func Run(ctx context.Context, cfg Config) error {
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return up.Run(gctx) })
 	g.Go(func() error { return sched.Run(gctx) })
+	if m != nil {
+		g.Go(func() error { m.run(gctx); return nil })
+	}
 	err = g.Wait()
 	log.Info("probe stopped", "pending", up.Pending())
 	if err != nil && ctx.Err() == nil {

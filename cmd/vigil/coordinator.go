@@ -1,13 +1,16 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
 	"net"
+	"os"
 
 	"github.com/vigilhq/vigil/coordinator"
 	"github.com/vigilhq/vigil/internal/buildinfo"
+	"github.com/vigilhq/vigil/internal/gossip"
 )
 
 func runCoordinator(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -16,9 +19,17 @@ func runCoordinator(ctx context.Context, args []string, stdout, stderr io.Writer
 	dataDir := fs.String("data-dir", "data", "directory for the SQLite store")
 	checksFile := fs.String("checks", "checks.yaml", "check file to load")
 	tokenFile := fs.String("probe-token-file", "", "file holding the token probes must present (else $VIGIL_PROBE_TOKEN; empty: no auth)")
+	advertiseAPI := fs.String("advertise-api", "", "gRPC address advertised to probes in gossip (default: the listen address)")
 	var lf logFlags
 	lf.register(fs)
+	var gf gossipFlags
+	gf.register(fs, gossip.PresetWAN)
 	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	host, _ := os.Hostname()
+	gcfg, err := gf.config(cmp.Or(host, "coordinator"))
+	if err != nil {
 		return err
 	}
 	log, err := lf.logger(stderr)
@@ -39,6 +50,9 @@ func runCoordinator(ctx context.Context, args []string, stdout, stderr io.Writer
 		ProbeToken: token,
 		Logger:     log,
 		Version:    buildinfo.Version,
+		Gossip:     gcfg,
+
+		AdvertiseAPI: *advertiseAPI,
 	})
 	if err != nil {
 		return err

@@ -57,6 +57,10 @@ type Config struct {
 
 	// Preset selects memberlist timings; empty means PresetLAN.
 	Preset Preset
+	// SuspicionMult overrides the preset's memberlist SuspicionMult when
+	// positive. Tests on a shared, starved CPU raise it (10+) so a member
+	// that misses a few probes is not declared dead by accident.
+	SuspicionMult int
 
 	Meta Meta
 
@@ -156,6 +160,22 @@ func (p Preset) SuspicionTimeout(n int) time.Duration {
 	return time.Duration(float64(c.SuspicionMult) * scale * float64(c.ProbeInterval))
 }
 
+// Settle is how long a membership change must last before probes move
+// checks because of it (see probe/internal/ownership): long enough for
+// the change to reach every member by gossip, and for a member falsely
+// declared dead to refute it. WAN 20s, LAN 5s, local 1s; unknown presets
+// return the LAN value.
+func (p Preset) Settle() time.Duration {
+	switch p {
+	case PresetWAN:
+		return 20 * time.Second
+	case PresetLocal:
+		return time.Second
+	default:
+		return 5 * time.Second
+	}
+}
+
 // validate checks cfg and fills in defaults. It returns the memberlist
 // config and preset timings to use.
 func (cfg *Config) validate() (*memberlist.Config, timings, error) {
@@ -186,6 +206,9 @@ func (cfg *Config) validate() (*memberlist.Config, timings, error) {
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.SuspicionMult > 0 {
+		mc.SuspicionMult = cfg.SuspicionMult
 	}
 	mc.Name = cfg.NodeName
 	mc.BindAddr = cfg.BindAddr

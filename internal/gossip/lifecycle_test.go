@@ -3,6 +3,7 @@ package gossip
 import (
 	"io"
 	"log"
+	"reflect"
 	"sync"
 	"testing"
 
@@ -45,7 +46,7 @@ func TestKilledMemberIsDeadLeftMemberIsLeft(t *testing.T) {
 		if got := v.Live(RoleProbe, "eu-west"); len(got) != 2 {
 			t.Errorf("%s: Live = %v, want a and b", v.cfg.NodeName, got)
 		}
-		if m, _ := memberIn(v, "c"); m.Meta != probeMeta("c", "eu-west") {
+		if m, _ := memberIn(v, "c"); !reflect.DeepEqual(m.Meta, probeMeta("c", "eu-west")) {
 			t.Errorf("%s lost dead member's meta: %+v", v.cfg.NodeName, m.Meta)
 		}
 	}

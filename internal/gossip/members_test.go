@@ -1,6 +1,7 @@
 package gossip
 
 import (
+	"reflect"
 	"slices"
 	"testing"
 	"time"
@@ -87,7 +88,7 @@ func TestTableKeepsMetaWhenUnreadable(t *testing.T) {
 	tb := newTable("self")
 	tb.alive(time.Now(), "p", "a:1", probeMeta("p", "eu-west"), true)
 	tb.alive(time.Now(), "p", "a:1", Meta{}, false)
-	if m := tb.snapshot(nil)[0]; m.Meta != probeMeta("p", "eu-west") {
+	if m := tb.snapshot(nil)[0]; !reflect.DeepEqual(m.Meta, probeMeta("p", "eu-west")) {
 		t.Errorf("meta = %+v", m.Meta)
 	}
 }

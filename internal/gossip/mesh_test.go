@@ -2,6 +2,7 @@ package gossip
 
 import (
 	"context"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -43,7 +44,7 @@ func TestMeshConvergesWithRolesAndRegions(t *testing.T) {
 			var got []string
 			for _, m := range view.Live(RoleProbe, r) {
 				got = append(got, m.Name)
-				if m.Meta != probeMeta(m.Name, r) {
+				if !reflect.DeepEqual(m.Meta, probeMeta(m.Name, r)) {
 					t.Errorf("%s sees %s meta %+v, want %+v", view.cfg.NodeName, m.Name, m.Meta, probeMeta(m.Name, r))
 				}
 				if m.Addr == "" || m.Since.IsZero() {
@@ -87,7 +88,7 @@ func TestUpdateMetaReachesEveryoneAndNotifies(t *testing.T) {
 	}
 	testwait.Until(t, converge, func() bool {
 		for _, v := range all {
-			if m, _ := memberIn(v, "a"); m.Meta != moved {
+			if m, _ := memberIn(v, "a"); !reflect.DeepEqual(m.Meta, moved) {
 				return false
 			}
 		}
@@ -107,7 +108,7 @@ func TestUpdateMetaReachesEveryoneAndNotifies(t *testing.T) {
 	if err := a.UpdateMeta(big); err == nil {
 		t.Error("UpdateMeta accepted metadata over the limit")
 	}
-	if m, _ := memberIn(a, "a"); m.Meta != moved {
+	if m, _ := memberIn(a, "a"); !reflect.DeepEqual(m.Meta, moved) {
 		t.Errorf("rejected update changed local meta to %+v", m.Meta)
 	}
 
@@ -184,7 +185,7 @@ func TestMetaAtLimitIsAccepted(t *testing.T) {
 	a := start(t, testConfig(t, "a", m))
 	b := start(t, testConfig(t, "b", probeMeta("b", "eu-west"), a.LocalAddr()))
 	waitAll(t, []*Gossip{a, b}, []string{"a", "b"}, StateAlive)
-	if got, _ := memberIn(b, "a"); got.Meta != m {
+	if got, _ := memberIn(b, "a"); !reflect.DeepEqual(got.Meta, m) {
 		t.Errorf("b sees a's meta %+v, want %+v", got.Meta, m)
 	}
 }

@@ -28,6 +28,12 @@ type Meta struct {
 	Region   string
 	Version  string
 	Capacity int
+	// API is the member's gRPC address, host:port, for role coordinator:
+	// probes started with only gossip seeds connect to it.
+	API string
+	// Capabilities are the check types a probe runs ("http", "browser"):
+	// a check is owned only among the probes that can run it.
+	Capabilities []string
 }
 
 // MaxMetaSize is the largest encoded metadata memberlist accepts.
@@ -37,11 +43,13 @@ const MaxMetaSize = memberlist.MetaMaxSize
 // ignore fields they do not know, with short keys to stay well under the
 // limit.
 type wireMeta struct {
-	ProbeID  string `json:"id,omitempty"`
-	Role     Role   `json:"role"`
-	Region   string `json:"rg,omitempty"`
-	Version  string `json:"v,omitempty"`
-	Capacity int    `json:"cap,omitempty"`
+	ProbeID  string   `json:"id,omitempty"`
+	Role     Role     `json:"role"`
+	Region   string   `json:"rg,omitempty"`
+	Version  string   `json:"v,omitempty"`
+	Capacity int      `json:"cap,omitempty"`
+	API      string   `json:"api,omitempty"`
+	Caps     []string `json:"caps,omitempty"`
 }
 
 // encodeMeta returns the wire form of m. It fails when m is invalid or
@@ -53,7 +61,7 @@ func encodeMeta(m Meta) ([]byte, error) {
 	if m.Capacity < 0 {
 		return nil, fmt.Errorf("meta capacity %d: must not be negative", m.Capacity)
 	}
-	b, err := json.Marshal(wireMeta{ProbeID: m.ProbeID, Role: m.Role, Region: m.Region, Version: m.Version, Capacity: m.Capacity})
+	b, err := json.Marshal(wireMeta{ProbeID: m.ProbeID, Role: m.Role, Region: m.Region, Version: m.Version, Capacity: m.Capacity, API: m.API, Caps: m.Capabilities})
 	if err != nil {
 		return nil, fmt.Errorf("encode meta: %w", err)
 	}
@@ -81,5 +89,5 @@ func decodeMeta(b []byte) (Meta, error) {
 	if !w.Role.valid() {
 		return Meta{}, fmt.Errorf("decode meta: unknown role %q", w.Role)
 	}
-	return Meta{ProbeID: w.ProbeID, Role: w.Role, Region: w.Region, Version: w.Version, Capacity: w.Capacity}, nil
+	return Meta{ProbeID: w.ProbeID, Role: w.Role, Region: w.Region, Version: w.Version, Capacity: w.Capacity, API: w.API, Capabilities: w.Caps}, nil
 }

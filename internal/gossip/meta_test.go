@@ -2,6 +2,7 @@ package gossip
 
 import (
 	"encoding/json"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -32,7 +33,8 @@ func wireLen(t testing.TB, m Meta) int {
 func TestMetaRoundTrip(t *testing.T) {
 	tests := []Meta{
 		{ProbeID: "p-1", Role: RoleProbe, Region: "eu-west", Version: "1.2.3", Capacity: 4},
-		{Role: RoleCoordinator},
+		{Role: RoleCoordinator, API: "10.0.0.1:7000"},
+		{ProbeID: "p-2", Role: RoleProbe, Region: "us-east", Capabilities: []string{"http", "browser"}},
 		{ProbeID: `quote" and \ and ünïcode`, Role: RoleProbe, Region: "x", Capacity: 0},
 	}
 	for _, m := range tests {
@@ -41,7 +43,7 @@ func TestMetaRoundTrip(t *testing.T) {
 			t.Fatalf("encode %+v: %v", m, err)
 		}
 		got, err := decodeMeta(b)
-		if err != nil || got != m {
+		if err != nil || !reflect.DeepEqual(got, m) {
 			t.Errorf("round trip %+v: got %+v err=%v (wire %s)", m, got, err, b)
 		}
 	}
@@ -95,7 +97,7 @@ func FuzzDecodeMeta(f *testing.F) {
 			t.Fatalf("decoded %+v but cannot encode it: %v", m, err)
 		}
 		m2, err := decodeMeta(again)
-		if err != nil || m2 != m {
+		if err != nil || !reflect.DeepEqual(m2, m) {
 			t.Fatalf("re-decode of %s: %+v %v, want %+v", again, m2, err, m)
 		}
 	})

@@ -25,14 +25,22 @@ func RenderResults(w io.Writer, results []*vigilv1.Result) error {
 // RenderProbes writes one row per probe.
 func RenderProbes(w io.Writer, probes []*vigilv1.ProbeInfo, now time.Time) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "PROBE\tREGION\tVERSION\tCONNECTED\tCHECKS\tLAST RESULT\tCAPABILITIES")
+	fmt.Fprintln(tw, "PROBE\tREGION\tVERSION\tCONNECTED\tGOSSIP\tCHECKS\tLAST RESULT\tLAST HEARTBEAT\tCAPABILITIES\tWARNINGS")
 	for _, p := range probes {
-		lastResult := "-"
+		lastResult, lastBeat := "-", "-"
 		if p.GetLastResultAt() != nil {
 			lastResult = age(now, p.GetLastResultAt().AsTime()) + " ago"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%t\t%d\t%s\t%s\n", p.GetProbeId(), p.GetRegion(), p.GetVersion(),
-			p.GetConnected(), p.GetAssignedChecks(), lastResult, strings.Join(p.GetCapabilities(), ","))
+		if p.GetLastHeartbeatAt() != nil {
+			lastBeat = age(now, p.GetLastHeartbeatAt().AsTime()) + " ago"
+		}
+		gossipState := p.GetGossipState()
+		if gossipState == "" {
+			gossipState = "-"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%t\t%s\t%d\t%s\t%s\t%s\t%s\n", p.GetProbeId(), p.GetRegion(), p.GetVersion(),
+			p.GetConnected(), gossipState, p.GetAssignedChecks(), lastResult, lastBeat,
+			strings.Join(p.GetCapabilities(), ","), strings.Join(p.GetWarnings(), "; "))
 	}
 	return tw.Flush()
 }

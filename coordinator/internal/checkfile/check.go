@@ -12,7 +12,7 @@ import (
 )
 
 var (
-	commonFields  = []string{"name", "type", "target", "interval", "timeout", "regions", "quorum", "min_regions"}
+	commonFields  = []string{"name", "type", "target", "interval", "timeout", "regions", "quorum", "min_regions", "probes_per_region"}
 	httpFields    = []string{"method", "headers", "body", "expect", "follow_redirects"}
 	browserFields = []string{"steps", "budget"}
 	checkFields   = concat(commonFields, httpFields, browserFields)
@@ -166,6 +166,13 @@ func (p *parser) schedule(ch *vigilv1.Check, fs map[string]entry, line int, path
 	ch.Regions = regions.v
 	ch.Quorum = uint32(min(max(quorum.v, 0), noMax))
 	ch.MinRegions = uint32(min(max(minRegs.v, 0), noMax))
+	if e, ok := fs["probes_per_region"]; ok {
+		// More than maxProbesPerRegion probes running one check in one
+		// region adds load on the site and no information.
+		if v, ok := p.integer(e.val, join(path, "probes_per_region"), 1, maxProbesPerRegion); ok {
+			ch.ProbesPerRegion = uint32(v)
+		}
+	}
 	return timeout
 }
 

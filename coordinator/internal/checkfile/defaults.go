@@ -27,6 +27,10 @@ const (
 	// defaultMinRegions: with fewer than two eligible regions, one region's
 	// own network trouble would look like the site being down (DESIGN §3).
 	defaultMinRegions = 2
+	// maxProbesPerRegion caps probes_per_region: a check run by more
+	// probes of one region than this loads the site without telling more.
+	// Unset means 1 (ProbesPerRegion 0 on the wire).
+	maxProbesPerRegion = 10
 	// maxSteps bounds a flow: longer flows are slow to run and to debug,
 	// and are better split into several checks.
 	maxSteps = 100

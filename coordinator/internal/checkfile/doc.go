@@ -24,6 +24,9 @@
 //	             ^[a-z0-9][a-z0-9-]{0,31}$
 //	quorum       0 to len(regions); 0 (the default) means a majority
 //	min_regions  1 to len(regions); default 2, or len(regions) when fewer
+//	probes_per_region
+//	             1 to 10: how many live probes of each region run the check
+//	             in every slot (the top N by rendezvous hashing); default 1
 //
 // http checks may have method (a token; default GET), headers (name: value,
 // sorted by name), body, expect: {status (100-599), body_contains,

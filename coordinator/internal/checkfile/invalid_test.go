@@ -60,6 +60,9 @@ var invalidTests = map[string]string{
 	"negative-quorum":               `checks.yaml:7: checks[0].quorum: must be at least 0, got -1`,
 	"min-regions-over-regions":      `checks.yaml:5: checks[0].min_regions: 3 (from defaults) is more than the 2 regions`,
 	"zero-min-regions":              `checks.yaml:7: checks[0].min_regions: must be at least 1, got 0`,
+	"zero-probes-per-region":        `checks.yaml:7: checks[0].probes_per_region: must be between 1 and 10, got 0`,
+	"too-many-probes-per-region":    `checks.yaml:7: checks[0].probes_per_region: must be between 1 and 10, got 11`,
+	"probes-per-region-string":      `checks.yaml:6: checks[0].probes_per_region: must be an integer, got a string`,
 
 	// Fields of the other type.
 	"http-with-steps":       `checks.yaml:7: checks[0].steps: not allowed in http checks`,

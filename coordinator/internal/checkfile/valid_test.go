@@ -51,7 +51,7 @@ var validTests = map[string][]*vigilv1.Check{
 		},
 		{
 			Id: "front", Name: "front", Type: browserType, Target: "https://shop.example.com",
-			Interval: dur("30s"), Timeout: dur("30s"), Regions: []string{"us-east", "eu-west"}, Quorum: 0, MinRegions: 1,
+			Interval: dur("30s"), Timeout: dur("30s"), Regions: []string{"us-east", "eu-west"}, Quorum: 0, MinRegions: 1, ProbesPerRegion: 2,
 			Browser: &vigilv1.BrowserSpec{Steps: []*vigilv1.Step{
 				{Action: vigilv1.StepAction_STEP_ACTION_GOTO, Name: "goto /", Url: "/"},
 			}},

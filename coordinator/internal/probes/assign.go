@@ -30,16 +30,21 @@ func capabilityFor(t vigilv1.CheckType) string {
 // regionKey names one check in one region.
 type regionKey struct{ check, region string }
 
-// plan is the outcome of one assignment: who owns what.
+// plan is the outcome of one assignment.
 type plan struct {
-	owners   map[regionKey]string        // owner per check and region; absent: none eligible
+	// owners is the probe the coordinator expects to own each check per
+	// region (rendezvous over the eligible members, the function probes
+	// use); it only picks who gets run-now requests. absent: none eligible.
+	owners   map[regionKey]string
 	perProbe map[string][]*vigilv1.Check // checks per probe id, sorted by id
 }
 
-// assign gives each check, in each of its regions, to the member of that
-// region with the check's capability that wins rendezvous hashing of the
-// check id over the members' probe ids (internal/rendezvous, the function
-// probes use too). It is a pure function of its inputs.
+// assign gives each probe every check of its region that it has the
+// capability for: probes decide among themselves, from gossip, which of
+// them runs what (probe/internal/ownership), so that checks move on a
+// probe's death without the coordinator. It also computes, per check and
+// region, the rendezvous owner among members, for run-now requests. It is
+// a pure function of its inputs.
 func assign(checks []*vigilv1.Check, members []member) plan {
 	// candidates[region][capability] = probe ids
 	candidates := make(map[string]map[string][]string)
@@ -58,14 +63,15 @@ func assign(checks []*vigilv1.Check, members []member) plan {
 		capability := capabilityFor(ch.GetType())
 		seen := make(map[string]bool) // a probe gets a check once, even if a region repeats
 		for _, region := range ch.GetRegions() {
-			owner := rendezvous.Owner(ch.GetId(), candidates[region][capability])
-			if owner == "" {
-				continue
+			ids := candidates[region][capability]
+			if owner := rendezvous.Owner(ch.GetId(), ids); owner != "" {
+				p.owners[regionKey{ch.GetId(), region}] = owner
 			}
-			p.owners[regionKey{ch.GetId(), region}] = owner
-			if !seen[owner] {
-				seen[owner] = true
-				p.perProbe[owner] = append(p.perProbe[owner], ch)
+			for _, id := range ids {
+				if !seen[id] {
+					seen[id] = true
+					p.perProbe[id] = append(p.perProbe[id], ch)
+				}
 			}
 		}
 	}

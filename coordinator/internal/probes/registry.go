@@ -13,6 +13,7 @@ import (
 
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/vigilhq/vigil/internal/gossip"
 	vigilv1 "github.com/vigilhq/vigil/proto/vigil/v1"
 )
 
@@ -50,6 +51,8 @@ type Registry struct {
 	checks []*vigilv1.Check
 	probes map[string]*probe // connected, and disconnected within keepDisconnected
 	plan   plan
+	// members is the gossip view, nil when not in a mesh (SetMembers).
+	members func() []gossip.Member
 }
 
 type probe struct {
@@ -168,11 +171,21 @@ func (r *Registry) Owner(checkID, region string) string {
 	return r.plan.owners[regionKey{checkID, region}]
 }
 
-// Probes describes connected and recently disconnected probes, sorted by
-// region, then id.
+// Probes describes connected and recently disconnected probes, and, with a
+// gossip view, the probes of the mesh with their gossip state and warnings
+// where gossip and the stream disagree; sorted by region, then id.
 func (r *Registry) Probes() []*vigilv1.ProbeInfo {
 	r.mu.Lock()
-	defer r.mu.Unlock()
+	infos, members := r.streamProbes(), r.members
+	r.mu.Unlock()
+	if members == nil {
+		return infos
+	}
+	return merge(infos, members())
+}
+
+// streamProbes is Probes without gossip. Called with r.mu held.
+func (r *Registry) streamProbes() []*vigilv1.ProbeInfo {
 	r.prune()
 	out := make([]*vigilv1.ProbeInfo, 0, len(r.probes))
 	for _, p := range r.probes {

@@ -2,7 +2,7 @@ package probes
 
 import (
 	"fmt"
-	"slices"
+	"github.com/vigilhq/vigil/internal/gossip"
 	"sync"
 	"testing"
 
@@ -74,7 +74,7 @@ func hello(id, region string, caps ...string) *vigilv1.Hello {
 	return &vigilv1.Hello{ProbeId: id, Region: region, Capabilities: caps}
 }
 
-func TestAttachSendsAssignmentAndSplits(t *testing.T) {
+func TestAttachSendsEveryCheckOfTheRegion(t *testing.T) {
 	r := NewRegistry(httpChecks(20, "eu", "us"), testlog.New(t))
 	a, b, us := newFakeConn(), newFakeConn(), newFakeConn()
 	if err := r.Attach(hello("a", "eu", "http"), a); err != nil {
@@ -83,23 +83,27 @@ func TestAttachSendsAssignmentAndSplits(t *testing.T) {
 	if got := len(a.last()); got != 20 {
 		t.Fatalf("alone in eu, a got %d checks, want 20", got)
 	}
+	nA := len(a.assignments())
 	r.Attach(hello("b", "eu", "http"), b)
 	r.Attach(hello("u", "us", "http"), us)
-	union := append(slices.Clone(a.last()), b.last()...)
-	slices.Sort(union)
-	if len(a.last()) == 0 || len(b.last()) == 0 || len(union) != 20 || len(slices.Compact(union)) != 20 {
-		t.Fatalf("eu split a=%v b=%v: want disjoint, non-empty, covering 20", a.last(), b.last())
+	if len(b.last()) != 20 || len(us.last()) != 20 {
+		t.Fatalf("b got %d, us got %d checks, want 20 each: probes pick what they own", len(b.last()), len(us.last()))
 	}
-	if got := len(us.last()); got != 20 {
-		t.Fatalf("us got %d checks, want 20", got)
+	if len(a.assignments()) != nA {
+		t.Fatal("a was re-sent an unchanged assignment when b joined")
 	}
-	nUS := len(us.assignments())
+	owners := map[string]int{}
+	for _, c := range httpChecks(20, "eu", "us") {
+		owners[r.Owner(c.GetId(), "eu")]++
+	}
+	if owners["a"] == 0 || owners["b"] == 0 || owners["a"]+owners["b"] != 20 {
+		t.Fatalf("run-now owners in eu = %v, want a and b sharing 20", owners)
+	}
 	r.Detach("a", a)
-	if got := len(b.last()); got != 20 {
-		t.Fatalf("after a left, b got %d checks, want 20", got)
-	}
-	if len(us.assignments()) != nUS {
-		t.Fatal("us was re-sent an unchanged assignment")
+	for _, c := range httpChecks(20, "eu", "us") {
+		if o := r.Owner(c.GetId(), "eu"); o != "b" {
+			t.Fatalf("after a left, owner of %s is %q, want b", c.GetId(), o)
+		}
 	}
 }
 
@@ -177,5 +181,30 @@ func TestVersion(t *testing.T) {
 	}
 	if Version(nil) == "" {
 		t.Fatal("empty assignment has no version")
+	}
+}
+
+func TestProbesMergesGossipView(t *testing.T) {
+	r := NewRegistry(httpChecks(2, "eu"), testlog.New(t))
+	for _, id := range []string{"streaming", "dead-streaming"} {
+		r.Attach(hello(id, "eu", "http"), newFakeConn())
+	}
+	meta := func(id string) gossip.Meta { return gossip.Meta{ProbeID: id, Role: gossip.RoleProbe, Region: "eu"} }
+	r.SetMembers(func() []gossip.Member {
+		return []gossip.Member{
+			{Name: "coord", State: gossip.StateAlive, Meta: gossip.Meta{Role: gossip.RoleCoordinator}},
+			{Name: "streaming", State: gossip.StateAlive, Meta: meta("streaming")},
+			{Name: "dead-streaming", State: gossip.StateDead, Meta: meta("dead-streaming")},
+			{Name: "silent", State: gossip.StateAlive, Meta: meta("silent")},
+			{Name: "gone", State: gossip.StateLeft, Meta: meta("gone")},
+		}
+	})
+	var got []string
+	for _, pi := range r.Probes() {
+		got = append(got, fmt.Sprintf("%s:%s:%v:%v", pi.GetProbeId(), pi.GetGossipState(), pi.GetConnected(), pi.GetWarnings()))
+	}
+	want := "[dead-streaming:dead:true:[streaming but dead in gossip] gone:left:false:[] silent:alive:false:[alive in gossip but no stream] streaming:alive:true:[]]"
+	if fmt.Sprint(got) != want {
+		t.Fatalf("Probes =\n%v\nwant\n%v", got, want)
 	}
 }

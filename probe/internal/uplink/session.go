@@ -47,7 +47,7 @@ func (u *Uplink) session(ctx context.Context, client vigilv1.ProbeServiceClient)
 	u.connected.Store(true)
 	defer u.connected.Store(false)
 	u.pending.startSession(u.suspect)
-	u.log.Info("session open", "addr", u.cfg.Addr, "pending", u.pending.len())
+	u.log.Info("session open", "addr", u.Addr(), "pending", u.pending.len())
 
 	var (
 		wg               sync.WaitGroup

@@ -37,8 +37,15 @@ import (
 
 // Config configures an Uplink. Zero fields take the defaults named on them.
 type Config struct {
-	// Addr is the coordinator's gRPC address, host:port. Required.
+	// Addr is the coordinator's gRPC address, host:port. One of Addr and
+	// Resolve is required; Addr wins when both are set.
 	Addr string
+	// Resolve, used when Addr is empty, returns the address to dial for
+	// the next session: it is called before every session, so a resolver
+	// that returns another coordinator after a session ended gives
+	// failover. An error counts as a failed session (backoff, then it is
+	// called again). It must not block for long.
+	Resolve func() (string, error)
 	// Hello introduces the probe; it is the first message of every session.
 	// Required. The uplink only reads it.
 	Hello *vigilv1.Hello
@@ -133,6 +140,7 @@ type Uplink struct {
 
 	running   atomic.Bool
 	connected atomic.Bool
+	addr      atomic.Value // string: the coordinator of the current session
 
 	sent, acked, dropped, rejected, sessions, resent atomic.Uint64
 
@@ -152,8 +160,8 @@ type Uplink struct {
 // connected yet; Run connects it.
 func New(cfg Config) (*Uplink, error) {
 	switch {
-	case cfg.Addr == "":
-		return nil, errors.New("uplink config: addr is empty")
+	case cfg.Addr == "" && cfg.Resolve == nil:
+		return nil, errors.New("uplink config: addr is empty and there is no resolver")
 	case cfg.Hello == nil:
 		return nil, errors.New("uplink config: hello is missing")
 	case cfg.MaxPending < 0:
@@ -270,16 +278,58 @@ func (u *Uplink) Run(ctx context.Context) error {
 	}
 	defer u.running.Store(false)
 
-	conn, err := grpc.NewClient(u.cfg.Addr, u.dialOptions()...)
-	if err != nil {
-		return fmt.Errorf("create client for %s: %w", u.cfg.Addr, err)
+	if u.cfg.Addr != "" {
+		conn, err := grpc.NewClient(u.cfg.Addr, u.dialOptions()...)
+		if err != nil {
+			return fmt.Errorf("create client for %s: %w", u.cfg.Addr, err)
+		}
+		defer conn.Close()
+		client := vigilv1.NewProbeServiceClient(conn)
+		u.addr.Store(u.cfg.Addr)
+		bo := &backoff{cfg: u.cfg.Backoff, rand: u.rand}
+		u.loop(ctx, bo, func(ctx context.Context) sessionResult { return u.session(ctx, client) })
+		return nil
 	}
-	defer conn.Close()
-	client := vigilv1.NewProbeServiceClient(conn)
 
+	// Resolved: one client per address, replaced when the resolver moves
+	// to another coordinator.
+	var (
+		conn     *grpc.ClientConn
+		connAddr string
+	)
+	defer func() {
+		if conn != nil {
+			conn.Close()
+		}
+	}()
 	bo := &backoff{cfg: u.cfg.Backoff, rand: u.rand}
-	u.loop(ctx, bo, func(ctx context.Context) sessionResult { return u.session(ctx, client) })
+	u.loop(ctx, bo, func(ctx context.Context) sessionResult {
+		addr, err := u.cfg.Resolve()
+		if err != nil {
+			return sessionResult{err: fmt.Errorf("resolve coordinator: %w", err)}
+		}
+		if conn == nil || addr != connAddr {
+			if conn != nil {
+				conn.Close()
+			}
+			c, err := grpc.NewClient(addr, u.dialOptions()...)
+			if err != nil {
+				conn = nil
+				return sessionResult{err: fmt.Errorf("create client for %s: %w", addr, err)}
+			}
+			conn, connAddr = c, addr
+		}
+		u.addr.Store(addr)
+		return u.session(ctx, vigilv1.NewProbeServiceClient(conn))
+	})
 	return nil
+}
+
+// Addr returns the address of the coordinator of the current (or last)
+// session; empty before the first.
+func (u *Uplink) Addr() string {
+	a, _ := u.addr.Load().(string)
+	return a
 }
 
 func (u *Uplink) dialOptions() []grpc.DialOption {

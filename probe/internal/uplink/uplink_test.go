@@ -489,7 +489,7 @@ func TestNewChecksConfig(t *testing.T) {
 		cfg  Config
 		want string
 	}{
-		{"no addr", Config{Hello: hello}, "uplink config: addr is empty"},
+		{"no addr", Config{Hello: hello}, "uplink config: addr is empty and there is no resolver"},
 		{"no hello", Config{Addr: "x:1"}, "uplink config: hello is missing"},
 		{"negative max pending", Config{Addr: "x:1", Hello: hello, MaxPending: -1}, "uplink config: max pending -1 is negative"},
 		{"batch too large", Config{Addr: "x:1", Hello: hello, MaxBatch: 1001}, "uplink config: max batch 1001 is not within 1..1000"},

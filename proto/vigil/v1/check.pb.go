@@ -185,9 +185,12 @@ type Check struct {
 	Budget *Budget `protobuf:"bytes,12,opt,name=budget,proto3" json:"budget,omitempty"`
 	// version is a digest of the check's definition; it changes when any field
 	// above changes.
-	Version       string `protobuf:"bytes,13,opt,name=version,proto3" json:"version,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Version string `protobuf:"bytes,13,opt,name=version,proto3" json:"version,omitempty"`
+	// probes_per_region is how many live probes of each region run the check in
+	// every slot (the top N of rendezvous hashing); 0 means 1.
+	ProbesPerRegion uint32 `protobuf:"varint,14,opt,name=probes_per_region,json=probesPerRegion,proto3" json:"probes_per_region,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *Check) Reset() {
@@ -309,6 +312,13 @@ func (x *Check) GetVersion() string {
 		return x.Version
 	}
 	return ""
+}
+
+func (x *Check) GetProbesPerRegion() uint32 {
+	if x != nil {
+		return x.ProbesPerRegion
+	}
+	return 0
 }
 
 // HttpSpec describes the request of an http check and what its response must be.
@@ -764,7 +774,7 @@ var File_vigil_v1_check_proto protoreflect.FileDescriptor
 
 const file_vigil_v1_check_proto_rawDesc = "" +
 	"\n" +
-	"\x14vigil/v1/check.proto\x12\bvigil.v1\x1a\x1egoogle/protobuf/duration.proto\"\xc8\x03\n" +
+	"\x14vigil/v1/check.proto\x12\bvigil.v1\x1a\x1egoogle/protobuf/duration.proto\"\xf4\x03\n" +
 	"\x05Check\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12'\n" +
@@ -780,7 +790,8 @@ const file_vigil_v1_check_proto_rawDesc = "" +
 	" \x01(\v2\x12.vigil.v1.HttpSpecR\x04http\x12/\n" +
 	"\abrowser\x18\v \x01(\v2\x15.vigil.v1.BrowserSpecR\abrowser\x12(\n" +
 	"\x06budget\x18\f \x01(\v2\x10.vigil.v1.BudgetR\x06budget\x12\x18\n" +
-	"\aversion\x18\r \x01(\tR\aversion\"\xb7\x02\n" +
+	"\aversion\x18\r \x01(\tR\aversion\x12*\n" +
+	"\x11probes_per_region\x18\x0e \x01(\rR\x0fprobesPerRegion\"\xb7\x02\n" +
 	"\bHttpSpec\x12\x16\n" +
 	"\x06method\x18\x01 \x01(\tR\x06method\x12*\n" +
 	"\aheaders\x18\x02 \x03(\v2\x10.vigil.v1.HeaderR\aheaders\x12\x12\n" +

@@ -638,10 +638,23 @@ type ProbeInfo struct {
 	LastResultAt *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=last_result_at,json=lastResultAt,proto3" json:"last_result_at,omitempty"`
 	// last_heartbeat_at is when its last heartbeat arrived.
 	LastHeartbeatAt *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=last_heartbeat_at,json=lastHeartbeatAt,proto3" json:"last_heartbeat_at,omitempty"`
-	// assigned_checks is how many checks it is assigned.
+	// assigned_checks is how many checks it is assigned: every check of its
+	// region it has the capability for (the probe runs the ones it owns).
 	AssignedChecks uint32 `protobuf:"varint,9,opt,name=assigned_checks,json=assignedChecks,proto3" json:"assigned_checks,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// gossip_state is the probe's state in the coordinator's gossip view:
+	// "alive", "suspect", "dead", "left", or empty when the coordinator is not
+	// in a gossip mesh or has never seen the probe there.
+	GossipState string `protobuf:"bytes,10,opt,name=gossip_state,json=gossipState,proto3" json:"gossip_state,omitempty"`
+	// gossip_addr is the probe's gossip address, host:port, when known.
+	GossipAddr string `protobuf:"bytes,11,opt,name=gossip_addr,json=gossipAddr,proto3" json:"gossip_addr,omitempty"`
+	// gossip_since is when the probe entered gossip_state in the
+	// coordinator's view.
+	GossipSince *timestamppb.Timestamp `protobuf:"bytes,12,opt,name=gossip_since,json=gossipSince,proto3" json:"gossip_since,omitempty"`
+	// warnings flag disagreements between gossip and the stream, for example
+	// "alive in gossip but no stream" or "streaming but dead in gossip".
+	Warnings      []string `protobuf:"bytes,13,rep,name=warnings,proto3" json:"warnings,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ProbeInfo) Reset() {
@@ -735,6 +748,34 @@ func (x *ProbeInfo) GetAssignedChecks() uint32 {
 		return x.AssignedChecks
 	}
 	return 0
+}
+
+func (x *ProbeInfo) GetGossipState() string {
+	if x != nil {
+		return x.GossipState
+	}
+	return ""
+}
+
+func (x *ProbeInfo) GetGossipAddr() string {
+	if x != nil {
+		return x.GossipAddr
+	}
+	return ""
+}
+
+func (x *ProbeInfo) GetGossipSince() *timestamppb.Timestamp {
+	if x != nil {
+		return x.GossipSince
+	}
+	return nil
+}
+
+func (x *ProbeInfo) GetWarnings() []string {
+	if x != nil {
+		return x.Warnings
+	}
+	return nil
 }
 
 // RunCheckRequest names a check.
@@ -868,7 +909,7 @@ const file_vigil_v1_vigil_proto_rawDesc = "" +
 	"\x06result\x18\x01 \x01(\v2\x10.vigil.v1.ResultR\x06result\"\x13\n" +
 	"\x11ListProbesRequest\"A\n" +
 	"\x12ListProbesResponse\x12+\n" +
-	"\x06probes\x18\x01 \x03(\v2\x13.vigil.v1.ProbeInfoR\x06probes\"\x8c\x03\n" +
+	"\x06probes\x18\x01 \x03(\v2\x13.vigil.v1.ProbeInfoR\x06probes\"\xab\x04\n" +
 	"\tProbeInfo\x12\x19\n" +
 	"\bprobe_id\x18\x01 \x01(\tR\aprobeId\x12\x16\n" +
 	"\x06region\x18\x02 \x01(\tR\x06region\x12\x18\n" +
@@ -878,7 +919,13 @@ const file_vigil_v1_vigil_proto_rawDesc = "" +
 	"\fconnected_at\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\vconnectedAt\x12@\n" +
 	"\x0elast_result_at\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\flastResultAt\x12F\n" +
 	"\x11last_heartbeat_at\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\x0flastHeartbeatAt\x12'\n" +
-	"\x0fassigned_checks\x18\t \x01(\rR\x0eassignedChecks\",\n" +
+	"\x0fassigned_checks\x18\t \x01(\rR\x0eassignedChecks\x12!\n" +
+	"\fgossip_state\x18\n" +
+	" \x01(\tR\vgossipState\x12\x1f\n" +
+	"\vgossip_addr\x18\v \x01(\tR\n" +
+	"gossipAddr\x12=\n" +
+	"\fgossip_since\x18\f \x01(\v2\x1a.google.protobuf.TimestampR\vgossipSince\x12\x1a\n" +
+	"\bwarnings\x18\r \x03(\tR\bwarnings\",\n" +
 	"\x0fRunCheckRequest\x12\x19\n" +
 	"\bcheck_id\x18\x01 \x01(\tR\acheckId\"/\n" +
 	"\x10RunCheckResponse\x12\x1b\n" +
@@ -939,23 +986,24 @@ var file_vigil_v1_vigil_proto_depIdxs = []int32{
 	16, // 10: vigil.v1.ProbeInfo.connected_at:type_name -> google.protobuf.Timestamp
 	16, // 11: vigil.v1.ProbeInfo.last_result_at:type_name -> google.protobuf.Timestamp
 	16, // 12: vigil.v1.ProbeInfo.last_heartbeat_at:type_name -> google.protobuf.Timestamp
-	0,  // 13: vigil.v1.VigilService.ListChecks:input_type -> vigil.v1.ListChecksRequest
-	2,  // 14: vigil.v1.VigilService.GetCheckStatus:input_type -> vigil.v1.GetCheckStatusRequest
-	5,  // 15: vigil.v1.VigilService.ListResults:input_type -> vigil.v1.ListResultsRequest
-	7,  // 16: vigil.v1.VigilService.WatchResults:input_type -> vigil.v1.WatchResultsRequest
-	9,  // 17: vigil.v1.VigilService.ListProbes:input_type -> vigil.v1.ListProbesRequest
-	12, // 18: vigil.v1.VigilService.RunCheck:input_type -> vigil.v1.RunCheckRequest
-	1,  // 19: vigil.v1.VigilService.ListChecks:output_type -> vigil.v1.ListChecksResponse
-	3,  // 20: vigil.v1.VigilService.GetCheckStatus:output_type -> vigil.v1.GetCheckStatusResponse
-	6,  // 21: vigil.v1.VigilService.ListResults:output_type -> vigil.v1.ListResultsResponse
-	8,  // 22: vigil.v1.VigilService.WatchResults:output_type -> vigil.v1.WatchResultsResponse
-	10, // 23: vigil.v1.VigilService.ListProbes:output_type -> vigil.v1.ListProbesResponse
-	13, // 24: vigil.v1.VigilService.RunCheck:output_type -> vigil.v1.RunCheckResponse
-	19, // [19:25] is the sub-list for method output_type
-	13, // [13:19] is the sub-list for method input_type
-	13, // [13:13] is the sub-list for extension type_name
-	13, // [13:13] is the sub-list for extension extendee
-	0,  // [0:13] is the sub-list for field type_name
+	16, // 13: vigil.v1.ProbeInfo.gossip_since:type_name -> google.protobuf.Timestamp
+	0,  // 14: vigil.v1.VigilService.ListChecks:input_type -> vigil.v1.ListChecksRequest
+	2,  // 15: vigil.v1.VigilService.GetCheckStatus:input_type -> vigil.v1.GetCheckStatusRequest
+	5,  // 16: vigil.v1.VigilService.ListResults:input_type -> vigil.v1.ListResultsRequest
+	7,  // 17: vigil.v1.VigilService.WatchResults:input_type -> vigil.v1.WatchResultsRequest
+	9,  // 18: vigil.v1.VigilService.ListProbes:input_type -> vigil.v1.ListProbesRequest
+	12, // 19: vigil.v1.VigilService.RunCheck:input_type -> vigil.v1.RunCheckRequest
+	1,  // 20: vigil.v1.VigilService.ListChecks:output_type -> vigil.v1.ListChecksResponse
+	3,  // 21: vigil.v1.VigilService.GetCheckStatus:output_type -> vigil.v1.GetCheckStatusResponse
+	6,  // 22: vigil.v1.VigilService.ListResults:output_type -> vigil.v1.ListResultsResponse
+	8,  // 23: vigil.v1.VigilService.WatchResults:output_type -> vigil.v1.WatchResultsResponse
+	10, // 24: vigil.v1.VigilService.ListProbes:output_type -> vigil.v1.ListProbesResponse
+	13, // 25: vigil.v1.VigilService.RunCheck:output_type -> vigil.v1.RunCheckResponse
+	20, // [20:26] is the sub-list for method output_type
+	14, // [14:20] is the sub-list for method input_type
+	14, // [14:14] is the sub-list for extension type_name
+	14, // [14:14] is the sub-list for extension extendee
+	0,  // [0:14] is the sub-list for field type_name
 }
 
 func init() { file_vigil_v1_vigil_proto_init() }

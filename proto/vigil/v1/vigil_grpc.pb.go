@@ -41,7 +41,8 @@ type VigilServiceClient interface {
 	ListResults(ctx context.Context, in *ListResultsRequest, opts ...grpc.CallOption) (*ListResultsResponse, error)
 	// WatchResults streams results as they are stored.
 	WatchResults(ctx context.Context, in *WatchResultsRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[WatchResultsResponse], error)
-	// ListProbes returns the probes connected to this coordinator.
+	// ListProbes returns the probes connected to this coordinator, and the
+	// probes it sees in the gossip mesh.
 	ListProbes(ctx context.Context, in *ListProbesRequest, opts ...grpc.CallOption) (*ListProbesResponse, error)
 	// RunCheck asks one connected probe in each of the check's regions to run
 	// it now.
@@ -139,7 +140,8 @@ type VigilServiceServer interface {
 	ListResults(context.Context, *ListResultsRequest) (*ListResultsResponse, error)
 	// WatchResults streams results as they are stored.
 	WatchResults(*WatchResultsRequest, grpc.ServerStreamingServer[WatchResultsResponse]) error
-	// ListProbes returns the probes connected to this coordinator.
+	// ListProbes returns the probes connected to this coordinator, and the
+	// probes it sees in the gossip mesh.
 	ListProbes(context.Context, *ListProbesRequest) (*ListProbesResponse, error)
 	// RunCheck asks one connected probe in each of the check's regions to run
 	// it now.
