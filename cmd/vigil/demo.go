@@ -14,6 +14,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs.StringVar(&cfg.DataDir, "data-dir", "data", "directory for the store, the generated check file and the log")
 	fs.StringVar(&cfg.ShopAddr, "shop-addr", "127.0.0.1:8080", "demo shop listen address")
 	fs.StringVar(&cfg.CoordinatorAddr, "coordinator-addr", "127.0.0.1:7070", "coordinator gRPC listen address")
+	fs.StringVar(&cfg.GossipAddr, "gossip-addr", "127.0.0.1:7946", "coordinator's gossip address (the probes' seed)")
 	fs.DurationVar(&cfg.Duration, "duration", 0, "run this long, print the final table and exit (0: until Ctrl-C)")
 	fs.DurationVar(&cfg.BrowserInterval, "browser-interval", 0, "interval of the checkout flow (0: 30s)")
 	fs.DurationVar(&cfg.HTTPInterval, "http-interval", 0, "interval of the http check (0: 10s)")

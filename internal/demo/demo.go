@@ -12,11 +12,13 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"time"
 
 	"golang.org/x/sync/errgroup"
 
 	"github.com/vigilhq/vigil/coordinator"
+	"github.com/vigilhq/vigil/internal/gossip"
 	"github.com/vigilhq/vigil/internal/httpserve"
 	"github.com/vigilhq/vigil/internal/regionproxy"
 	"github.com/vigilhq/vigil/internal/shop"
@@ -42,6 +44,7 @@ type Config struct {
 	DataDir         string        // SQLite store, generated check file and the log live here
 	ShopAddr        string        // the shop's listen address
 	CoordinatorAddr string        // the coordinator's gRPC listen address
+	GossipAddr      string        // the coordinator's gossip address, the probes' seed; default 127.0.0.1:7946
 	Duration        time.Duration // 0: until ctx is done
 	Regions         []Region      // default DefaultRegions
 	BrowserInterval time.Duration // default 30s
@@ -65,6 +68,24 @@ func (c *Config) defaults() {
 	if c.Out == nil {
 		c.Out = io.Discard
 	}
+	if c.GossipAddr == "" {
+		c.GossipAddr = "127.0.0.1:7946"
+	}
+}
+
+// gossipConfig is a member of the demo's mesh on loopback. The lan preset
+// fits: every member is on this machine, and its suspicion timeout leaves
+// room for the CPU that three Chromiums take.
+func gossipConfig(name, addr string, seeds ...string) (*gossip.Config, error) {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, fmt.Errorf("gossip address %q: %w", addr, err)
+	}
+	p, err := strconv.Atoi(port)
+	if err != nil {
+		return nil, fmt.Errorf("gossip address %q: bad port", addr)
+	}
+	return &gossip.Config{NodeName: name, BindAddr: host, BindPort: p, Join: seeds, Label: "vigil-demo", Preset: gossip.PresetLAN}, nil
 }
 
 func (c *Config) regionNames() []string {
@@ -116,8 +137,14 @@ func Run(ctx context.Context, cfg Config) error {
 	theShop := shop.New(shop.Options{Logger: log.With("component", "shop")})
 	svcs.Go(func() error { return httpserve.Serve(svcCtx, shopLis, theShop) })
 
+	coordGossip, err := gossipConfig("coordinator", cfg.GossipAddr)
+	if err != nil {
+		stopSvcs()
+		coordLis.Close()
+		return errors.Join(err, svcs.Wait())
+	}
 	coord, err := coordinator.New(svcCtx, coordinator.Config{
-		DataDir: cfg.DataDir, Checks: checks, Logger: log, Version: cfg.Version,
+		DataDir: cfg.DataDir, Checks: checks, Logger: log, Version: cfg.Version, Gossip: coordGossip,
 	})
 	if err != nil {
 		stopSvcs()
@@ -150,8 +177,14 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	probes, probesCtx := errgroup.WithContext(runCtx)
 	for i, r := range cfg.Regions {
+		id := r.Name + "-1"
+		g, err := gossipConfig(id, "127.0.0.1:0", cfg.GossipAddr)
+		if err != nil {
+			return err
+		}
 		pcfg := probe.Config{
-			ID:          r.Name + "-1",
+			Gossip:      g,
+			ID:          id,
 			Region:      r.Name,
 			Coordinator: coordLis.Addr().String(),
 			Concurrency: 1,

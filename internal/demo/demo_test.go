@@ -63,6 +63,7 @@ func TestDemoRunsTheMeshAndKeepsState(t *testing.T) {
 func startDemo(t *testing.T, cfg Config, out *syncBuffer) (vigilv1.VigilServiceClient, func() error) {
 	t.Helper()
 	cfg.CoordinatorAddr = freeAddr(t)
+	cfg.GossipAddr = freeAddr(t)
 	cfg.Out = out
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan error, 1)
