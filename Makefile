@@ -15,6 +15,9 @@ BUF      := $(TMP_BIN)/buf
 VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS  := -X github.com/vigilhq/vigil/internal/buildinfo.Version=$(VERSION)
 GO_TEST_FLAGS ?=
+# Packages whose tests drive Chromium run one at a time, after the rest: on
+# two cores, two Chromium suites at once make timings and tests noisy.
+CHROMIUM_PKGS := ./probe/internal/browser/... ./internal/demo/...
 DEMO_ARGS ?=
 
 .PHONY: help
@@ -31,7 +34,8 @@ demo: chromium build ## Run the whole mesh on this machine: shop, coordinator, t
 
 .PHONY: test
 test: chromium check-generate lint ## Run every test, with real Chromium, gRPC and SQLite.
-	go test -count=1 -timeout 15m $(GO_TEST_FLAGS) ./...
+	go test -race -count=1 -timeout 10m $(GO_TEST_FLAGS) $$(go list ./... | grep -v -e /probe/internal/browser -e /internal/demo)
+	go test -count=1 -p 1 -timeout 10m $(GO_TEST_FLAGS) $(CHROMIUM_PKGS)
 
 .PHONY: bench
 bench: chromium ## Run the benchmarks and print a table.

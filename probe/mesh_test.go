@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/vigilhq/vigil/internal/testwait"
+	vigilv1 "github.com/vigilhq/vigil/proto/vigil/v1"
 )
 
 // meshWait bounds every wait on the mesh: generous, for a starved CPU.
@@ -17,14 +18,16 @@ func waitFor(t *testing.T, cond func() bool, format string, args ...any) {
 	testwait.Until(t, meshWait, cond, format, args...)
 }
 
-// TestOwnershipUniqueAndBalanced: 3 regions x 3 probes, 300 checks. After
-// the mesh settles, every slot of every check is run by exactly one probe
-// per region.
+// TestOwnershipUniqueAndBalanced: 3 regions x 3 probes, 90 checks (at
+// 300 the race-enabled suite starves two cores; balance over 300 keys is
+// pinned in internal/rendezvous). After the mesh settles, every slot of
+// every check is run by exactly one probe per region.
 func TestOwnershipUniqueAndBalanced(t *testing.T) {
 	e := newMeshEnv(t)
 	regions := []string{"eu", "us", "ap"}
 	const interval = 5 * time.Second
-	checks := e.checks(300, "5s", regions...)
+	const nChecks = 90
+	checks := e.checks(nChecks, "5s", regions...)
 	co := e.startCoordinator("coord", checks)
 	seed := co.c.GossipAddr()
 	for _, r := range regions {
@@ -32,31 +35,42 @@ func TestOwnershipUniqueAndBalanced(t *testing.T) {
 			e.startProbe(fmt.Sprintf("%s-%d", r, i), r, seed)
 		}
 	}
-	// Two full slots after every probe settled: a slot that starts later.
+	// Ownership is only promised once every member sees every other: wait
+	// for the coordinator to see all nine alive and streaming, then allow
+	// two settle times (1s in the local preset) for the probes' own views.
+	waitFor(t, func() bool {
+		ps := co.probes(t)
+		alive := 0
+		for _, p := range ps {
+			if p.GetConnected() && p.GetGossipState() == "alive" {
+				alive++
+			}
+		}
+		return alive == 9
+	}, "the coordinator sees all nine probes alive and connected")
 	settled := time.Now().Add(2 * time.Second)
+	// Every check runs in every region after that. (Not "in one slot": a
+	// starved machine may skip a run, which is the scheduler's right.)
 	var full map[slotKey]string
 	waitFor(t, func() bool {
-		n, by := attempt0(co.results(t))
+		_, by := attempt0(co.results(t))
 		full = map[slotKey]string{}
-		complete := 0
-		for k := range n {
+		covered := map[[2]string]bool{}
+		for k, p := range by {
 			if slotStart(k, interval).After(settled) {
-				full[k] = by[k]
+				full[k] = p
+				covered[[2]string{k.check, k.region}] = true
 			}
 		}
-		// A complete slot: every check in every region.
-		perSlot := map[int64]int{}
-		for k := range full {
-			perSlot[k.slot]++
+		return len(covered) == nChecks*len(regions)
+	}, "every one of %d checks run in all 3 regions after settling", nChecks)
+	var after []*vigilv1.Result
+	for _, r := range co.results(t) {
+		if slotStart(slotKey{slot: r.GetSlot()}, interval).After(settled) {
+			after = append(after, r)
 		}
-		for s, c := range perSlot {
-			if c == 300*len(regions) && slotStart(slotKey{slot: s + 1}, interval).Before(time.Now().Add(-time.Second)) {
-				complete++
-			}
-		}
-		return complete >= 1
-	}, "a full slot of 300 checks x 3 regions after settling")
-	noDoubleRuns(t, co.results(t))
+	}
+	noDoubleRuns(t, after)
 
 	owned := map[string]map[string]bool{}
 	for k, p := range full {
@@ -72,7 +86,7 @@ func TestOwnershipUniqueAndBalanced(t *testing.T) {
 	if len(counts) != 9 {
 		t.Fatalf("%d probes ran checks, want 9", len(counts))
 	}
-	t.Logf("checks per probe over 300 checks x 3 probes per region: min %d, max %d (%v)", slices.Min(counts), slices.Max(counts), counts)
+	t.Logf("checks per probe over %d checks x 3 probes per region: min %d, max %d (%v)", nChecks, slices.Min(counts), slices.Max(counts), counts)
 }
 
 // TestProbeFindsCoordinatorThroughGossipAndFailsOver starts a probe with
