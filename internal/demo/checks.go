@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"text/template"
+	"time"
 
 	"github.com/vigilhq/vigil/coordinator"
 	vigilv1 "github.com/vigilhq/vigil/proto/vigil/v1"
@@ -22,7 +23,7 @@ checks:
     type: browser
     target: {{.Shop}}
     interval: {{.BrowserInterval}}
-    timeout: 20s
+    timeout: {{.BrowserTimeout}}
     budget: {load_p75: 2s}
     steps:
       - goto: /
@@ -39,7 +40,7 @@ checks:
     type: http
     target: {{.Shop}}/
     interval: {{.HTTPInterval}}
-    timeout: 5s
+    timeout: {{.HTTPTimeout}}
     expect: {status: 200, body_contains: "Vigil Coffee Shop"}
 `))
 
@@ -52,6 +53,8 @@ func writeChecks(dir string, cfg Config, shopURL string) (string, []*vigilv1.Che
 		"Regions":         cfg.regionNames(),
 		"BrowserInterval": cfg.BrowserInterval,
 		"HTTPInterval":    cfg.HTTPInterval,
+		"BrowserTimeout":  min(20*time.Second, cfg.BrowserInterval),
+		"HTTPTimeout":     min(5*time.Second, cfg.HTTPInterval),
 	})
 	if err != nil {
 		return "", nil, fmt.Errorf("render demo checks: %w", err)

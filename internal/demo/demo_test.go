@@ -34,6 +34,9 @@ func TestDemoRunsTheMeshAndKeepsState(t *testing.T) {
 	client, stop := startDemo(t, cfg, &out)
 
 	testwait.Until(t, 3*time.Minute, func() bool {
+		if t.Failed() {
+			t.FailNow() // the demo stopped by itself
+		}
 		return allRegionsPass(t, client, "checkout") && allRegionsPass(t, client, "home")
 	}, "every region passes checkout and home; table so far:\n%s", out.String())
 	stored := countResults(t, client)
@@ -66,12 +69,18 @@ func startDemo(t *testing.T, cfg Config, out *syncBuffer) (vigilv1.VigilServiceC
 	cfg.GossipAddr = freeAddr(t)
 	cfg.Out = out
 	ctx, cancel := context.WithCancel(t.Context())
-	done := make(chan error, 1)
-	go func() { done <- Run(ctx, cfg) }()
-	var once sync.Once
+	done := make(chan struct{})
 	var runErr error
+	go func() {
+		defer close(done)
+		runErr = Run(ctx, cfg)
+		if ctx.Err() == nil {
+			t.Errorf("demo stopped by itself: %v", runErr)
+		}
+	}()
 	stop := func() error {
-		once.Do(func() { cancel(); runErr = <-done })
+		cancel()
+		<-done
 		return runErr
 	}
 	t.Cleanup(func() { stop() })
