@@ -6,10 +6,10 @@ import (
 	"log/slog"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/vigilhq/vigil/internal/testlog"
 	"github.com/vigilhq/vigil/internal/testwait"
 )
 
@@ -24,34 +24,11 @@ const testLabel = "vigil-test"
 // goroutines may still log after Shutdown returns, and t.Log panics then.
 // VIGIL_GOSSIP_DEBUG=1 includes memberlist's debug lines.
 func testLogger(t testing.TB) *slog.Logger {
-	w := &tWriter{t: t}
-	t.Cleanup(w.stop)
 	level := slog.LevelInfo
 	if os.Getenv("VIGIL_GOSSIP_DEBUG") != "" {
 		level = slog.LevelDebug
 	}
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}))
-}
-
-type tWriter struct {
-	mu   sync.Mutex
-	t    testing.TB
-	done bool
-}
-
-func (w *tWriter) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if !w.done {
-		w.t.Log(strings.TrimRight(string(p), "\n"))
-	}
-	return len(p), nil
-}
-
-func (w *tWriter) stop() {
-	w.mu.Lock()
-	w.done = true
-	w.mu.Unlock()
+	return testlog.NewLevel(t, level)
 }
 
 // testConfig is a local-preset member on loopback at a free port.

@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/vigilhq/vigil/internal/testlog"
 )
 
 // The paused-member test runs one member in a child process (this test
@@ -53,9 +55,7 @@ func startChild(t *testing.T, name, seed string) *os.Process {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), childEnv+"="+name, childSeedEnv+"="+seed)
-	stderr := &tWriter{t: t}
-	t.Cleanup(stderr.stop)
-	cmd.Stderr = stderr
+	cmd.Stderr = testlog.Writer(t)
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		t.Fatal(err)

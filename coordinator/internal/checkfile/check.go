@@ -101,26 +101,7 @@ func (p *parser) check(n *yaml.Node, path string, d *defaults) (*vigilv1.Check, 
 // together, and sets them on ch. It returns the timeout (bad when invalid)
 // for the checks on steps.
 func (p *parser) schedule(ch *vigilv1.Check, fs map[string]entry, line int, path string, d *defaults) setting[time.Duration] {
-	var own struct {
-		interval, timeout setting[time.Duration]
-		regions           setting[[]string]
-		quorum, minRegs   setting[int64]
-	}
-	if e, ok := fs["interval"]; ok {
-		own.interval = p.interval(e.val, join(path, "interval"))
-	}
-	if e, ok := fs["timeout"]; ok {
-		own.timeout = settingOf(p.positiveDuration(e.val, join(path, "timeout")))(e.val)
-	}
-	if e, ok := fs["regions"]; ok {
-		own.regions = p.regions(e.val, join(path, "regions"))
-	}
-	if e, ok := fs["quorum"]; ok {
-		own.quorum = settingOf(p.integer(e.val, join(path, "quorum"), 0, noMax))(e.val)
-	}
-	if e, ok := fs["min_regions"]; ok {
-		own.minRegs = settingOf(p.integer(e.val, join(path, "min_regions"), 1, noMax))(e.val)
-	}
+	own := p.scheduleFields(fs, path)
 
 	interval := inherit(own.interval, d.interval, defaultInterval)
 
@@ -150,7 +131,7 @@ func (p *parser) schedule(ch *vigilv1.Check, fs map[string]entry, line int, path
 	quorum := inherit(own.quorum, d.quorum, 0)
 	// Two regions, or every region when there are fewer: see
 	// defaultMinRegions.
-	minRegs := inherit(own.minRegs, d.minRegions, int64(min(defaultMinRegions, len(regions.v))))
+	minRegs := inherit(own.minRegions, d.minRegions, int64(min(defaultMinRegions, len(regions.v))))
 	if !regions.bad {
 		n := int64(len(regions.v))
 		if !quorum.bad && quorum.v > n {

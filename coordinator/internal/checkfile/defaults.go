@@ -113,11 +113,17 @@ type defaults struct {
 var defaultsFields = []string{"interval", "timeout", "regions", "quorum", "min_regions"}
 
 func (p *parser) defaults(n *yaml.Node, path string) *defaults {
-	d := &defaults{}
 	fs, ok := p.fields(n, path, defaultsFields...)
 	if !ok {
-		return d
+		return &defaults{}
 	}
+	return p.scheduleFields(fs, path)
+}
+
+// scheduleFields parses the fields that a check and defaults: share; a
+// field that is absent stays unset, so inherit can fall back.
+func (p *parser) scheduleFields(fs map[string]entry, path string) *defaults {
+	d := &defaults{}
 	if e, ok := fs["interval"]; ok {
 		d.interval = p.interval(e.val, join(path, "interval"))
 	}
