@@ -18,7 +18,7 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.StringVar(&rc.ProxyURL, "proxy", "", "forward proxy for the runs")
 	fs.StringVar(&rc.ChromiumPath, "chromium", "", "Chromium binary (default: Debian's)")
 	var lf logFlags
-	lf.register(fs)
+	lf.register(fs, "warn")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}

@@ -21,7 +21,7 @@ func runCoordinator(ctx context.Context, args []string, stdout, stderr io.Writer
 	tokenFile := fs.String("probe-token-file", "", "file holding the token probes must present (else $VIGIL_PROBE_TOKEN; empty: no auth)")
 	advertiseAPI := fs.String("advertise-api", "", "gRPC address advertised to probes in gossip (default: the listen address)")
 	var lf logFlags
-	lf.register(fs)
+	lf.register(fs, "info")
 	var gf gossipFlags
 	gf.register(fs, gossip.PresetWAN)
 	if err := fs.Parse(args); err != nil {

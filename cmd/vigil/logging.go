@@ -14,8 +14,9 @@ type logFlags struct {
 	format string
 }
 
-func (l *logFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&l.level, "log-level", "info", "log level: debug, info, warn or error")
+// register adds the flags; defaultLevel is the command's own default.
+func (l *logFlags) register(fs *flag.FlagSet, defaultLevel string) {
+	fs.StringVar(&l.level, "log-level", defaultLevel, "log level: debug, info, warn or error")
 	fs.StringVar(&l.format, "log-format", "text", "log format: text or json")
 }
 

@@ -23,7 +23,7 @@ func runProbe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.IntVar(&cfg.Runners.RecycleAfter, "browser-recycle-after", 0, "restart Chromium after this many runs (0: default)")
 	tokenFile := fs.String("token-file", "", "file holding the coordinator's probe token (else $VIGIL_PROBE_TOKEN)")
 	var lf logFlags
-	lf.register(fs)
+	lf.register(fs, "info")
 	var gf gossipFlags
 	gf.register(fs, gossip.PresetWAN)
 	if err := fs.Parse(args); err != nil {

@@ -32,7 +32,7 @@ func runShop(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	var faults faultFlags
 	fs.Var(&faults, "fault", "inject a fault at start, repeatable: outage[:mode=refuse], slow:path=/product/,delay=2s, checkout_500, missing_add_to_cart, product_js_error, hung_third_party; add region=NAME to scope one")
 	var lf logFlags
-	lf.register(fs)
+	lf.register(fs, "info")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}

@@ -91,6 +91,9 @@ func micros(us int64) string {
 		return "-"
 	}
 	d := time.Duration(us) * time.Microsecond
+	if d < time.Millisecond {
+		return fmt.Sprintf("%.1fms", float64(us)/1000)
+	}
 	if d < time.Second {
 		return fmt.Sprintf("%dms", d.Milliseconds())
 	}

@@ -1,0 +1,79 @@
+package termview
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	vigilv1 "github.com/vigilhq/vigil/proto/vigil/v1"
+)
+
+func TestRenderStatus(t *testing.T) {
+	now := time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
+	check := &vigilv1.Check{Name: "checkout", Type: vigilv1.CheckType_CHECK_TYPE_BROWSER}
+	statuses := []*vigilv1.GetCheckStatusResponse{{
+		Check: check,
+		Regions: []*vigilv1.RegionStatus{
+			{Region: "ap-south"},
+			{Region: "eu-west", Last: &vigilv1.Result{
+				Status: vigilv1.ResultStatus_RESULT_STATUS_FAIL, ErrorClass: vigilv1.ErrorClass_ERROR_CLASS_HTTP_STATUS,
+				Error: "returned HTTP 500", FailedStep: 9, FailedStepName: "click #place-order",
+				DurationUs: 1_700_000, TtfbUs: 400, StartedAt: timestamppb.New(now.Add(-5 * time.Second)),
+			}},
+			{Region: "us-east", Last: &vigilv1.Result{
+				Status: vigilv1.ResultStatus_RESULT_STATUS_PASS, DurationUs: 831_000, LoadUs: 173_000,
+				LcpUs: 236_000, StartedAt: timestamppb.New(now.Add(-15 * time.Second)),
+			}},
+		},
+	}}
+	var b strings.Builder
+	if err := Render(&b, statuses, now); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(b.String()), "\n")
+	want := []string{
+		"CHECK     TYPE     REGION    STATUS            FLOW   TTFB   LOAD   LCP    AGE  FAILING STEP / ERROR",
+		"checkout  browser  ap-south  waiting           -      -      -      -      -",
+		"checkout  browser  eu-west   FAIL http_status  1.70s  0.4ms  -      -      5s   step 9 click #place-order: returned HTTP 500",
+		"checkout  browser  us-east   pass              831ms  -      173ms  236ms  15s",
+	}
+	if len(lines) != len(want) {
+		t.Fatalf("got %d lines, want %d:\n%s", len(lines), len(want), b.String())
+	}
+	for i := range want {
+		if strings.TrimRight(lines[i], " ") != want[i] {
+			t.Errorf("line %d:\n got %q\nwant %q", i, strings.TrimRight(lines[i], " "), want[i])
+		}
+	}
+}
+
+func TestRenderRunNamesTheFailingStep(t *testing.T) {
+	check := &vigilv1.Check{Name: "checkout", Type: vigilv1.CheckType_CHECK_TYPE_BROWSER, Target: "http://shop"}
+	res := &vigilv1.Result{
+		Status: vigilv1.ResultStatus_RESULT_STATUS_FAIL, ErrorClass: vigilv1.ErrorClass_ERROR_CLASS_ASSERTION,
+		Error: "selector #add-to-cart not found within 5s", FailedStep: 2, FailedStepName: "click #add-to-cart",
+		DurationUs: 5_300_000,
+		Steps: []*vigilv1.StepResult{
+			{Name: "goto /", DurationUs: 300_000, Ok: true},
+			{Name: "click #add-to-cart", DurationUs: 5_000_000},
+		},
+		ConsoleErrors: []string{"Uncaught Error: boom"},
+	}
+	var b strings.Builder
+	if err := RenderRun(&b, check, res); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	for _, want := range []string{
+		"checkout (browser http://shop): FAIL assertion in 5.30s",
+		"2.  click #add-to-cart  5.00s  FAILED",
+		"error: step 2 click #add-to-cart: selector #add-to-cart not found within 5s",
+		"console: Uncaught Error: boom",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+}
