@@ -38,8 +38,14 @@ test: chromium check-generate lint ## Run every test, with real Chromium, gRPC a
 	go test -count=1 -p 1 -timeout 10m $(GO_TEST_FLAGS) $(CHROMIUM_PKGS)
 
 .PHONY: bench
-bench: chromium ## Run the benchmarks and print a table.
-	go test -run '^$$' -bench . -benchtime 20x -timeout 30m ./... | tee .tmp/bench.txt
+bench: chromium ## Run the benchmarks (browser flows, ingest, gossip, check files) and print a table.
+	@mkdir -p .tmp
+	go test -run '^$$' -bench . -benchtime 20x -timeout 20m ./probe/internal/browser/ | tee .tmp/bench.txt
+	go test -run '^$$' -bench BenchmarkIngest -benchtime 2000x -timeout 10m ./coordinator/ | tee -a .tmp/bench.txt
+	go test -run '^$$' -bench Mesh -benchtime 1x -timeout 40m ./internal/gossip/ | tee -a .tmp/bench.txt
+	go test -run '^$$' -bench . ./coordinator/internal/checkfile/ | tee -a .tmp/bench.txt
+	@echo; echo "summary (.tmp/bench.txt):"
+	@awk '/^Benchmark/ { line = $$1; for (i = 3; i < NF; i += 2) line = line "  " $$i " " $$(i+1); print line }' .tmp/bench.txt
 
 .PHONY: lint
 lint: $(BUF) ## gofmt, go vet and buf lint.
