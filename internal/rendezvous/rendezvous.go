@@ -96,15 +96,27 @@ func hashKey(key string) keyHash {
 	return keyHash(h)
 }
 
-// weight continues the key's FNV-1a state over the member's bytes and
-// finishes with the murmur3 fmix64 avalanche, because raw FNV-1a mixes the
-// last bytes of its input poorly into the high bits that decide the order.
+// weight combines the key's hash with the member's and finishes with the
+// murmur3 fmix64 avalanche. Both sides are hashed on their own first:
+// continuing the key's FNV-1a state over the member's bytes (an earlier
+// version) ranked members whose names differ only in their last byte
+// (eu-0, eu-1, eu-2) unevenly, 41/14/35 for 90 keys.
 func weight(kh keyHash, member string) uint64 {
-	h := uint64(kh)
-	for i := 0; i < len(member); i++ {
-		h ^= uint64(member[i])
+	return fmix64(fmix64(uint64(kh)) ^ fmix64(fnv1a(member)))
+}
+
+// fnv1a is the 64-bit FNV-1a hash of s.
+func fnv1a(s string) uint64 {
+	h := uint64(fnvOffset64)
+	for i := 0; i < len(s); i++ {
+		h ^= uint64(s[i])
 		h *= fnvPrime64
 	}
+	return h
+}
+
+// fmix64 is murmur3's finaliser: every input bit affects every output bit.
+func fmix64(h uint64) uint64 {
 	h ^= h >> 33
 	h *= 0xff51afd7ed558ccd
 	h ^= h >> 33
