@@ -48,7 +48,7 @@ func RenderProbes(w io.Writer, probes []*vigilv1.ProbeInfo, now time.Time) error
 // RenderRun writes what one local run of a check did: the verdict, each
 // step's timing, the page timings and what went wrong.
 func RenderRun(w io.Writer, c *vigilv1.Check, r *vigilv1.Result) error {
-	fmt.Fprintf(w, "%s (%s %s): %s in %s\n", c.GetName(), typeName(c.GetType()), c.GetTarget(), statusName(r), micros(r.GetDurationUs()))
+	fmt.Fprintf(w, "%s (%s %s): %s in %s\n", c.GetName(), c.GetType().Capability(), c.GetTarget(), statusName(r), micros(r.GetDurationUs()))
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	for i, s := range r.GetSteps() {
 		mark := "ok"

@@ -27,7 +27,7 @@ func Render(w io.Writer, statuses []*vigilv1.GetCheckStatusResponse, now time.Ti
 }
 
 func row(c *vigilv1.Check, rs *vigilv1.RegionStatus, now time.Time) string {
-	cols := []string{c.GetName(), typeName(c.GetType()), rs.GetRegion()}
+	cols := []string{c.GetName(), c.GetType().Capability(), rs.GetRegion()}
 	r := rs.GetLast()
 	if r == nil {
 		return strings.Join(append(cols, "waiting", "-", "-", "-", "-", "-", ""), "\t")
@@ -80,10 +80,6 @@ func failure(r *vigilv1.Result) string {
 		return fmt.Sprintf("step %d %s: %s", r.GetFailedStep(), r.GetFailedStepName(), msg)
 	}
 	return msg
-}
-
-func typeName(t vigilv1.CheckType) string {
-	return strings.ToLower(strings.TrimPrefix(t.String(), "CHECK_TYPE_"))
 }
 
 func micros(us int64) string {

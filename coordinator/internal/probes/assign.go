@@ -16,17 +16,6 @@ type member struct {
 	capabilities []string
 }
 
-// capabilityFor is the hello capability a probe needs to run a check type.
-func capabilityFor(t vigilv1.CheckType) string {
-	switch t {
-	case vigilv1.CheckType_CHECK_TYPE_HTTP:
-		return "http"
-	case vigilv1.CheckType_CHECK_TYPE_BROWSER:
-		return "browser"
-	}
-	return ""
-}
-
 // regionKey names one check in one region.
 type regionKey struct{ check, region string }
 
@@ -60,7 +49,7 @@ func assign(checks []*vigilv1.Check, members []member) plan {
 	}
 	p := plan{owners: make(map[regionKey]string), perProbe: make(map[string][]*vigilv1.Check)}
 	for _, ch := range checks {
-		capability := capabilityFor(ch.GetType())
+		capability := ch.GetType().Capability()
 		seen := make(map[string]bool) // a probe gets a check once, even if a region repeats
 		for _, region := range ch.GetRegions() {
 			ids := candidates[region][capability]

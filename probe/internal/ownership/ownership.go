@@ -84,17 +84,6 @@ func New(cfg Config, now time.Time) *Tracker {
 // Isolated reports whether the last Owned call found no other live member.
 func (t *Tracker) Isolated() bool { return t.isolated }
 
-// Capability is the gossip capability a probe needs to run a check type.
-func Capability(ct vigilv1.CheckType) string {
-	switch ct {
-	case vigilv1.CheckType_CHECK_TYPE_HTTP:
-		return "http"
-	case vigilv1.CheckType_CHECK_TYPE_BROWSER:
-		return "browser"
-	}
-	return ""
-}
-
 // Owned returns the checks, of those assigned, that the local probe runs at
 // now, given the gossip members, and the next time the answer may change
 // with no new snapshot (zero: none).
@@ -157,7 +146,7 @@ func (t *Tracker) Owned(now time.Time, assigned []*vigilv1.Check, members []goss
 	owned := make(map[string]bool, len(assigned))
 	for _, c := range assigned {
 		n := max(1, int(c.GetProbesPerRegion()))
-		if slices.Contains(rendezvous.Owners(c.GetId(), byCap[Capability(c.GetType())], n), t.cfg.ProbeID) {
+		if slices.Contains(rendezvous.Owners(c.GetId(), byCap[c.GetType().Capability()], n), t.cfg.ProbeID) {
 			out = append(out, c)
 			owned[c.GetId()] = true
 		}

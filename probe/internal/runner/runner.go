@@ -45,22 +45,10 @@ func (r Registry) Capabilities() []string {
 	var caps []string
 	for _, t := range []vigilv1.CheckType{vigilv1.CheckType_CHECK_TYPE_HTTP, vigilv1.CheckType_CHECK_TYPE_BROWSER} {
 		if _, ok := r[t]; ok {
-			caps = append(caps, TypeName(t))
+			caps = append(caps, t.Capability())
 		}
 	}
 	return caps
-}
-
-// TypeName is the short name of a check type as written in check files.
-func TypeName(t vigilv1.CheckType) string {
-	switch t {
-	case vigilv1.CheckType_CHECK_TYPE_HTTP:
-		return "http"
-	case vigilv1.CheckType_CHECK_TYPE_BROWSER:
-		return "browser"
-	default:
-		return "unspecified"
-	}
 }
 
 // ProbeError returns a probe_error result for err.
