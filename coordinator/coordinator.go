@@ -70,6 +70,7 @@ type Coordinator struct {
 	ingest   *ingest.Ingester
 	sessions *session.Server
 	api      *api.Server
+	decide   *decider
 
 	serveMu sync.Mutex
 	served  bool
@@ -92,6 +93,7 @@ func New(ctx context.Context, cfg Config) (*Coordinator, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	base := log
 	log = log.With("component", "coordinator")
 	st, err := store.Open(ctx, cfg.DataDir)
 	if err != nil {
@@ -104,10 +106,13 @@ func New(ctx context.Context, cfg Config) (*Coordinator, error) {
 		catalog: catalog.New(cfg.Checks),
 		reg:     probes.NewRegistry(cfg.Checks, log.With("subsystem", "probes")),
 		watch:   ingest.NewBroadcaster(),
+		decide:  newDecider(cfg.Checks, base.With("component", "quorum")),
 	}
-	c.ingest = ingest.New(st, c.watch, log.With("subsystem", "ingest"))
+	// The engine observes a result before watchers see it, so a watcher
+	// that asks for the check's status finds the result counted.
+	c.ingest = ingest.New(st, fanout{c.decide, c.watch}, log.With("subsystem", "ingest"))
 	c.sessions = session.New(c.reg, c.ingest, c.catalog, log.With("subsystem", "session"))
-	c.api = api.New(c.catalog, st, c.reg, c.watch, log.With("subsystem", "api"))
+	c.api = api.New(c.catalog, st, c.reg, c.watch, c.decide.engine, log.With("subsystem", "api"))
 	log.Info("coordinator ready", "version", cfg.Version, "data_dir", cfg.DataDir, "checks", len(cfg.Checks))
 	return c, nil
 }
@@ -118,7 +123,17 @@ func New(ctx context.Context, cfg Config) (*Coordinator, error) {
 func (c *Coordinator) SetChecks(checks []*vigilv1.Check) {
 	c.catalog.Set(checks)
 	c.reg.SetChecks(checks)
+	c.decide.setChecks(checks)
 	c.log.Info("checks reloaded", "checks", len(checks))
+}
+
+// checkRegions returns the regions of the loaded checks.
+func (c *Coordinator) checkRegions() []string {
+	var out []string
+	for _, ch := range c.catalog.List() {
+		out = append(out, ch.GetRegions()...)
+	}
+	return out
 }
 
 // Close flushes pending results and closes the store. It is idempotent.

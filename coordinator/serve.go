@@ -14,6 +14,7 @@ import (
 	"google.golang.org/grpc/reflection"
 
 	"github.com/vigilhq/vigil/coordinator/internal/session"
+	"github.com/vigilhq/vigil/internal/gossip"
 	vigilv1 "github.com/vigilhq/vigil/proto/vigil/v1"
 )
 
@@ -75,6 +76,18 @@ func (c *Coordinator) Serve(ctx context.Context, lis net.Listener) error {
 			return err
 		}
 	}
+	// The quorum engine's clock: Tick every second, and gossip's live probe
+	// counts when the coordinator is in a mesh. Stopped before shutdown.
+	var members func() []gossip.Member
+	if g := c.gossip.Load(); g != nil {
+		members = g.Members
+	}
+	tickCtx, stopTick := context.WithCancel(context.Background())
+	ticked := make(chan struct{})
+	go func() {
+		defer close(ticked)
+		c.decide.run(tickCtx, members, c.checkRegions)
+	}()
 	c.log.Info("serving gRPC", "addr", lis.Addr().String())
 
 	var err error
@@ -83,6 +96,8 @@ func (c *Coordinator) Serve(ctx context.Context, lis net.Listener) error {
 	case err = <-serveErr:
 		err = fmt.Errorf("serve gRPC: %w", err)
 	}
+	stopTick()
+	<-ticked
 	c.shutdown(srv, hs)
 	return err
 }

@@ -12,22 +12,23 @@ import (
 	vigilv1 "github.com/vigilhq/vigil/proto/vigil/v1"
 )
 
-// Render writes one row per check and region. now is used for the age
-// column, so output is deterministic in tests.
+// Render writes one row per check and region: the check's decided state
+// (STATE), the region's verdict (VERDICT) and its latest result. now is used
+// for the age column, so output is deterministic in tests.
 func Render(w io.Writer, statuses []*vigilv1.GetCheckStatusResponse, now time.Time) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "CHECK\tTYPE\tREGION\tSTATUS\tFLOW\tTTFB\tLOAD\tLCP\tAGE\tFAILING STEP / ERROR")
+	fmt.Fprintln(tw, "CHECK\tTYPE\tSTATE\tREGION\tVERDICT\tSTATUS\tFLOW\tTTFB\tLOAD\tLCP\tAGE\tFAILING STEP / ERROR")
 	for _, st := range statuses {
 		c := st.GetCheck()
 		for _, rs := range st.GetRegions() {
-			fmt.Fprintln(tw, row(c, rs, now))
+			fmt.Fprintln(tw, row(c, st.GetState(), rs, now))
 		}
 	}
 	return tw.Flush()
 }
 
-func row(c *vigilv1.Check, rs *vigilv1.RegionStatus, now time.Time) string {
-	cols := []string{c.GetName(), c.GetType().Capability(), rs.GetRegion()}
+func row(c *vigilv1.Check, state string, rs *vigilv1.RegionStatus, now time.Time) string {
+	cols := []string{c.GetName(), c.GetType().Capability(), orDash(state), rs.GetRegion(), verdict(rs)}
 	r := rs.GetLast()
 	if r == nil {
 		return strings.Join(append(cols, "waiting", "-", "-", "-", "-", "-", ""), "\t")
@@ -42,6 +43,23 @@ func row(c *vigilv1.Check, rs *vigilv1.RegionStatus, now time.Time) string {
 		failure(r),
 	)
 	return strings.Join(cols, "\t")
+}
+
+// verdict is the region's verdict, marked when it is an unconfirmed
+// failure; "-" from a coordinator that does not decide verdicts.
+func verdict(rs *vigilv1.RegionStatus) string {
+	v := orDash(rs.GetVerdict())
+	if rs.GetSuspect() {
+		v += " (suspect)"
+	}
+	return v
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
 }
 
 // statusName is the status word users see: pass, FAIL or probe_error, with

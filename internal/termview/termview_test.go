@@ -15,14 +15,15 @@ func TestRenderStatus(t *testing.T) {
 	check := &vigilv1.Check{Name: "checkout", Type: vigilv1.CheckType_CHECK_TYPE_BROWSER}
 	statuses := []*vigilv1.GetCheckStatusResponse{{
 		Check: check,
+		State: "degraded",
 		Regions: []*vigilv1.RegionStatus{
-			{Region: "ap-south"},
-			{Region: "eu-west", Last: &vigilv1.Result{
+			{Region: "ap-south", Verdict: "stale"},
+			{Region: "eu-west", Verdict: "failing", Last: &vigilv1.Result{
 				Status: vigilv1.ResultStatus_RESULT_STATUS_FAIL, ErrorClass: vigilv1.ErrorClass_ERROR_CLASS_HTTP_STATUS,
 				Error: "returned HTTP 500", FailedStep: 9, FailedStepName: "click #place-order",
 				DurationUs: 1_700_000, TtfbUs: 400, StartedAt: timestamppb.New(now.Add(-5 * time.Second)),
 			}},
-			{Region: "us-east", Last: &vigilv1.Result{
+			{Region: "us-east", Verdict: "up", Suspect: true, Last: &vigilv1.Result{
 				Status: vigilv1.ResultStatus_RESULT_STATUS_PASS, DurationUs: 831_000, LoadUs: 173_000,
 				LcpUs: 236_000, StartedAt: timestamppb.New(now.Add(-15 * time.Second)),
 			}},
@@ -34,10 +35,10 @@ func TestRenderStatus(t *testing.T) {
 	}
 	lines := strings.Split(strings.TrimSpace(b.String()), "\n")
 	want := []string{
-		"CHECK     TYPE     REGION    STATUS            FLOW   TTFB   LOAD   LCP    AGE  FAILING STEP / ERROR",
-		"checkout  browser  ap-south  waiting           -      -      -      -      -",
-		"checkout  browser  eu-west   FAIL http_status  1.70s  0.4ms  -      -      5s   step 9 click #place-order: returned HTTP 500",
-		"checkout  browser  us-east   pass              831ms  -      173ms  236ms  15s",
+		"CHECK     TYPE     STATE     REGION    VERDICT       STATUS            FLOW   TTFB   LOAD   LCP    AGE  FAILING STEP / ERROR",
+		"checkout  browser  degraded  ap-south  stale         waiting           -      -      -      -      -",
+		"checkout  browser  degraded  eu-west   failing       FAIL http_status  1.70s  0.4ms  -      -      5s   step 9 click #place-order: returned HTTP 500",
+		"checkout  browser  degraded  us-east   up (suspect)  pass              831ms  -      173ms  236ms  15s",
 	}
 	if len(lines) != len(want) {
 		t.Fatalf("got %d lines, want %d:\n%s", len(lines), len(want), b.String())

@@ -8,6 +8,7 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/vigilhq/vigil/coordinator/internal/quorum"
 	vigilv1 "github.com/vigilhq/vigil/proto/vigil/v1"
 )
 
@@ -16,8 +17,10 @@ func (s *Server) ListChecks(ctx context.Context, _ *vigilv1.ListChecksRequest) (
 	return &vigilv1.ListChecksResponse{Checks: s.cat.List()}, nil
 }
 
-// GetCheckStatus returns one RegionStatus per region of the check, sorted by
-// region; a region without results has only its name set.
+// GetCheckStatus returns the check's state decided by the quorum engine and
+// one RegionStatus per region of the check, sorted by region, with the
+// engine's verdict; a region without results has only its name and verdict
+// set.
 func (s *Server) GetCheckStatus(ctx context.Context, req *vigilv1.GetCheckStatusRequest) (*vigilv1.GetCheckStatusResponse, error) {
 	check, ok := s.cat.Get(req.GetCheckId())
 	if !ok {
@@ -35,11 +38,18 @@ func (s *Server) GetCheckStatus(ctx context.Context, req *vigilv1.GetCheckStatus
 		}
 		byRegion[l.Region] = rs
 	}
-	resp := &vigilv1.GetCheckStatusResponse{Check: check}
+	resp := &vigilv1.GetCheckStatusResponse{Check: check, State: string(quorum.StateUnknown)}
+	decided, ok := s.decided.Status(check.GetId(), time.Now())
+	if ok {
+		resp.State = string(decided.State)
+	}
 	for _, region := range sortedUnique(check.GetRegions()) {
 		rs := byRegion[region]
 		if rs == nil {
 			rs = &vigilv1.RegionStatus{Region: region}
+		}
+		if d, ok := decided.Regions[region]; ok {
+			rs.Verdict, rs.Suspect = string(d.Verdict), d.Suspect
 		}
 		resp.Regions = append(resp.Regions, rs)
 	}

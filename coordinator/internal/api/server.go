@@ -4,10 +4,12 @@ package api
 import (
 	"context"
 	"log/slog"
+	"time"
 
 	"github.com/vigilhq/vigil/coordinator/internal/catalog"
 	"github.com/vigilhq/vigil/coordinator/internal/ingest"
 	"github.com/vigilhq/vigil/coordinator/internal/probes"
+	"github.com/vigilhq/vigil/coordinator/internal/quorum"
 	"github.com/vigilhq/vigil/coordinator/internal/store"
 	vigilv1 "github.com/vigilhq/vigil/proto/vigil/v1"
 )
@@ -20,6 +22,13 @@ type Results interface {
 
 var _ Results = (*store.Store)(nil)
 
+// Decisions is the quorum engine's read side; *quorum.Engine implements it.
+type Decisions interface {
+	Status(checkID string, now time.Time) (quorum.CheckStatus, bool)
+}
+
+var _ Decisions = (*quorum.Engine)(nil)
+
 // Server implements vigilv1.VigilServiceServer. It is safe for concurrent use.
 type Server struct {
 	vigilv1.UnimplementedVigilServiceServer
@@ -28,10 +37,11 @@ type Server struct {
 	results Results
 	reg     *probes.Registry
 	watch   *ingest.Broadcaster
+	decided Decisions
 	log     *slog.Logger
 }
 
 // New returns the API server.
-func New(cat *catalog.Catalog, results Results, reg *probes.Registry, watch *ingest.Broadcaster, log *slog.Logger) *Server {
-	return &Server{cat: cat, results: results, reg: reg, watch: watch, log: log}
+func New(cat *catalog.Catalog, results Results, reg *probes.Registry, watch *ingest.Broadcaster, decided Decisions, log *slog.Logger) *Server {
+	return &Server{cat: cat, results: results, reg: reg, watch: watch, decided: decided, log: log}
 }

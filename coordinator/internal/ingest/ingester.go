@@ -33,10 +33,20 @@ const (
 	queueLen  = 64   // submitted batches waiting for the writer
 )
 
+// Publisher receives each commit's newly stored results, in commit order,
+// on the writer goroutine and before the batches' waiters are released. It
+// must not block for long and must not modify the results, which are shared;
+// *Broadcaster implements it.
+type Publisher interface {
+	Publish(results []*vigilv1.Result)
+}
+
+var _ Publisher = (*Broadcaster)(nil)
+
 // Ingester owns the writer goroutine. It is safe for concurrent use.
 type Ingester struct {
 	w     Writer
-	pub   *Broadcaster
+	pub   Publisher
 	log   *slog.Logger
 	queue chan *Ticket
 
@@ -48,7 +58,7 @@ type Ingester struct {
 }
 
 // New starts the writer goroutine; Close stops it. pub may be nil.
-func New(w Writer, pub *Broadcaster, log *slog.Logger) *Ingester {
+func New(w Writer, pub Publisher, log *slog.Logger) *Ingester {
 	in := &Ingester{
 		w: w, pub: pub, log: log,
 		queue:    make(chan *Ticket, queueLen),

@@ -157,7 +157,11 @@ type GetCheckStatusResponse struct {
 	// check is the check.
 	Check *Check `protobuf:"bytes,1,opt,name=check,proto3" json:"check,omitempty"`
 	// regions holds one entry per region of the check, sorted by region.
-	Regions       []*RegionStatus `protobuf:"bytes,2,rep,name=regions,proto3" json:"regions,omitempty"`
+	Regions []*RegionStatus `protobuf:"bytes,2,rep,name=regions,proto3" json:"regions,omitempty"`
+	// state is the check's state decided by the quorum engine across its
+	// regions: "up", "degraded", "down" or "unknown" (fewer eligible regions
+	// than min_regions, so monitoring is impaired).
+	State         string `protobuf:"bytes,3,opt,name=state,proto3" json:"state,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -206,6 +210,13 @@ func (x *GetCheckStatusResponse) GetRegions() []*RegionStatus {
 	return nil
 }
 
+func (x *GetCheckStatusResponse) GetState() string {
+	if x != nil {
+		return x.State
+	}
+	return ""
+}
+
 // RegionStatus is a check's latest state in one region.
 type RegionStatus struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -218,8 +229,15 @@ type RegionStatus struct {
 	LastPassAt *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=last_pass_at,json=lastPassAt,proto3" json:"last_pass_at,omitempty"`
 	// consecutive_failures counts fail results since the last pass.
 	ConsecutiveFailures uint32 `protobuf:"varint,4,opt,name=consecutive_failures,json=consecutiveFailures,proto3" json:"consecutive_failures,omitempty"`
-	unknownFields       protoimpl.UnknownFields
-	sizeCache           protoimpl.SizeCache
+	// verdict is the quorum engine's view of the region: "up", "failing"
+	// (a failure confirmed by a second one), "stale" (no recent result) or
+	// "excluded" (no live probe, or its latest result is probe_error).
+	Verdict string `protobuf:"bytes,5,opt,name=verdict,proto3" json:"verdict,omitempty"`
+	// suspect is true when the region's latest result is a single failure
+	// not confirmed yet; the region still counts as up.
+	Suspect       bool `protobuf:"varint,6,opt,name=suspect,proto3" json:"suspect,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *RegionStatus) Reset() {
@@ -278,6 +296,20 @@ func (x *RegionStatus) GetConsecutiveFailures() uint32 {
 		return x.ConsecutiveFailures
 	}
 	return 0
+}
+
+func (x *RegionStatus) GetVerdict() string {
+	if x != nil {
+		return x.Verdict
+	}
+	return ""
+}
+
+func (x *RegionStatus) GetSuspect() bool {
+	if x != nil {
+		return x.Suspect
+	}
+	return false
 }
 
 // ListResultsRequest filters and pages results.
@@ -879,16 +911,19 @@ const file_vigil_v1_vigil_proto_rawDesc = "" +
 	"\x12ListChecksResponse\x12'\n" +
 	"\x06checks\x18\x01 \x03(\v2\x0f.vigil.v1.CheckR\x06checks\"2\n" +
 	"\x15GetCheckStatusRequest\x12\x19\n" +
-	"\bcheck_id\x18\x01 \x01(\tR\acheckId\"q\n" +
+	"\bcheck_id\x18\x01 \x01(\tR\acheckId\"\x87\x01\n" +
 	"\x16GetCheckStatusResponse\x12%\n" +
 	"\x05check\x18\x01 \x01(\v2\x0f.vigil.v1.CheckR\x05check\x120\n" +
-	"\aregions\x18\x02 \x03(\v2\x16.vigil.v1.RegionStatusR\aregions\"\xbd\x01\n" +
+	"\aregions\x18\x02 \x03(\v2\x16.vigil.v1.RegionStatusR\aregions\x12\x14\n" +
+	"\x05state\x18\x03 \x01(\tR\x05state\"\xf1\x01\n" +
 	"\fRegionStatus\x12\x16\n" +
 	"\x06region\x18\x01 \x01(\tR\x06region\x12$\n" +
 	"\x04last\x18\x02 \x01(\v2\x10.vigil.v1.ResultR\x04last\x12<\n" +
 	"\flast_pass_at\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"lastPassAt\x121\n" +
-	"\x14consecutive_failures\x18\x04 \x01(\rR\x13consecutiveFailures\"\xa6\x02\n" +
+	"\x14consecutive_failures\x18\x04 \x01(\rR\x13consecutiveFailures\x12\x18\n" +
+	"\averdict\x18\x05 \x01(\tR\averdict\x12\x18\n" +
+	"\asuspect\x18\x06 \x01(\bR\asuspect\"\xa6\x02\n" +
 	"\x12ListResultsRequest\x12\x19\n" +
 	"\bcheck_id\x18\x01 \x01(\tR\acheckId\x12\x16\n" +
 	"\x06region\x18\x02 \x01(\tR\x06region\x129\n" +

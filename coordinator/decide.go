@@ -1,0 +1,145 @@
+package coordinator
+
+import (
+	"context"
+	"log/slog"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/vigilhq/vigil/coordinator/internal/ingest"
+	"github.com/vigilhq/vigil/coordinator/internal/quorum"
+	"github.com/vigilhq/vigil/internal/gossip"
+	vigilv1 "github.com/vigilhq/vigil/proto/vigil/v1"
+)
+
+// tickEvery is how often the quorum engine re-evaluates every check, which
+// is how regions turn stale. Staleness windows are at least two intervals,
+// so a second is plenty.
+const tickEvery = time.Second
+
+// decider feeds the quorum engine (stored results, the clock and gossip's
+// view of live probes) and logs its decisions. Fast confirmation and
+// incidents are later steps: a state change is only logged, and a
+// confirmation request is logged at debug. It is safe for concurrent use.
+type decider struct {
+	engine *quorum.Engine
+	log    *slog.Logger
+	now    func() time.Time
+
+	mu   sync.Mutex
+	live map[string]int // region -> live probes last given to the engine
+}
+
+func newDecider(checks []*vigilv1.Check, log *slog.Logger) *decider {
+	return &decider{engine: quorum.New(checks), log: log, now: time.Now, live: map[string]int{}}
+}
+
+// Publish observes newly stored results. The ingester calls it after each
+// commit, before the probes are acknowledged, so an acked result is already
+// part of the decided state.
+func (d *decider) Publish(results []*vigilv1.Result) {
+	now := d.now()
+	for _, r := range results {
+		d.report(d.engine.Observe(r, now))
+	}
+}
+
+var _ ingest.Publisher = (*decider)(nil)
+
+// setChecks hands a reload to the engine.
+func (d *decider) setChecks(checks []*vigilv1.Check) {
+	d.report(d.engine.SetChecks(checks, d.now()))
+}
+
+// run ticks the engine, and feeds it gossip's live probe counts when
+// members is not nil, until ctx is done.
+func (d *decider) run(ctx context.Context, members func() []gossip.Member, regions func() []string) {
+	t := time.NewTicker(tickEvery)
+	defer t.Stop()
+	for {
+		if members != nil {
+			d.syncLive(members(), regions())
+		}
+		d.report(d.engine.Tick(d.now()))
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// syncLive gives the engine the number of live probes per region: the
+// regions of the checks and of the probes in the mesh. A suspect member
+// still counts as live: memberlist has not given up on it, and excluding its
+// region would shrink the quorum on a hunch.
+func (d *decider) syncLive(members []gossip.Member, regions []string) {
+	counts := make(map[string]int, len(regions))
+	for _, r := range regions {
+		counts[r] = 0
+	}
+	for _, m := range members {
+		if m.Meta.Role != gossip.RoleProbe || m.Meta.Region == "" {
+			continue
+		}
+		if m.State == gossip.StateAlive || m.State == gossip.StateSuspect {
+			counts[m.Meta.Region]++
+		} else if _, ok := counts[m.Meta.Region]; !ok {
+			counts[m.Meta.Region] = 0
+		}
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	names := make([]string, 0, len(counts))
+	for r := range counts {
+		names = append(names, r)
+	}
+	sort.Strings(names)
+	now := d.now()
+	for _, r := range names {
+		n := counts[r]
+		if old, ok := d.live[r]; ok && old == n {
+			continue
+		}
+		d.live[r] = n
+		d.log.Debug("region liveness", "region", r, "live_probes", n)
+		d.report(d.engine.SetRegionLive(r, n, now))
+	}
+}
+
+// report logs decisions.
+func (d *decider) report(ds []quorum.Decision) {
+	for _, x := range ds {
+		switch x.Kind {
+		case quorum.KindStateChanged:
+			d.log.Info("check state changed", "check", x.CheckID, "from", string(x.From), "to", string(x.To),
+				"failing", failingRegions(x.Regions), "disagree", x.Disagree,
+				"failing_count", x.Failing, "eligible", x.Eligible, "quorum", x.Quorum)
+		case quorum.KindConfirmRequested:
+			d.log.Debug("confirmation requested", "check", x.CheckID, "region", x.Region, "probe", x.ProbeID,
+				"slot", x.Slot, "confirm_regions", x.ConfirmRegions)
+		}
+	}
+}
+
+// failingRegions returns the sorted names of the failing regions.
+func failingRegions(regions map[string]quorum.RegionDetail) []string {
+	var out []string
+	for name, r := range regions {
+		if r.Verdict == quorum.VerdictFailing {
+			out = append(out, name)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// fanout publishes to each publisher in order.
+type fanout []ingest.Publisher
+
+func (f fanout) Publish(results []*vigilv1.Result) {
+	for _, p := range f {
+		p.Publish(results)
+	}
+}

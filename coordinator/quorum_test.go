@@ -1,0 +1,71 @@
+package coordinator_test
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/vigilhq/vigil/coordinator"
+	vigilv1 "github.com/vigilhq/vigil/proto/vigil/v1"
+)
+
+// TestCheckStateFromQuorum sends results from probes in three regions and
+// asks GetCheckStatus for the state the quorum engine decided. A region
+// fails only when a second failure confirms the first.
+func TestCheckStateFromQuorum(t *testing.T) {
+	regions := []string{"ap", "eu", "us"}
+	for _, tc := range []struct {
+		name    string
+		results map[string][]vigilv1.ResultStatus // by region, one per slot
+		state   string
+		// verdicts and suspects are in region order (ap, eu, us).
+		verdicts string
+		suspects string
+	}{
+		{"no results", nil, "unknown", "[stale stale stale]", "[false false false]"},
+		{"all passing", map[string][]vigilv1.ResultStatus{
+			"ap": {pass, pass}, "eu": {pass}, "us": {fail, pass},
+		}, "up", "[up up up]", "[false false false]"},
+		{"one unconfirmed failure", map[string][]vigilv1.ResultStatus{
+			"ap": {pass}, "eu": {pass, fail}, "us": {pass},
+		}, "up", "[up up up]", "[false true false]"},
+		{"one region failing", map[string][]vigilv1.ResultStatus{
+			"ap": {pass, pass}, "eu": {pass, fail, fail}, "us": {pass},
+		}, "degraded", "[up failing up]", "[false false false]"},
+		{"two of three failing", map[string][]vigilv1.ResultStatus{
+			"ap": {fail, fail}, "eu": {pass, fail, fail}, "us": {pass, pass},
+		}, "down", "[failing failing up]", "[false false false]"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := start(t, coordinator.Config{Checks: []*vigilv1.Check{check("shop", http, regions...)}})
+			for _, region := range regions {
+				sts := tc.results[region]
+				if len(sts) == 0 {
+					continue
+				}
+				p := h.connect(t, region+"-1", region)
+				var rs []*vigilv1.Result
+				for i, st := range sts {
+					rs = append(rs, p.result("shop", t0.Add(time.Duration(i)*time.Minute), st))
+				}
+				p.sendResults(rs...)
+				p.acked(len(rs))
+			}
+			// An acked result has been observed by the engine already.
+			resp, err := h.vigil.GetCheckStatus(t.Context(), &vigilv1.GetCheckStatusRequest{CheckId: "shop"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var verdicts []string
+			var suspects []bool
+			for _, rs := range resp.GetRegions() {
+				verdicts = append(verdicts, rs.GetVerdict())
+				suspects = append(suspects, rs.GetSuspect())
+			}
+			if resp.GetState() != tc.state || fmt.Sprint(verdicts) != tc.verdicts || fmt.Sprint(suspects) != tc.suspects {
+				t.Errorf("state %q, verdicts %v, suspects %v; want %q, %s, %s",
+					resp.GetState(), verdicts, suspects, tc.state, tc.verdicts, tc.suspects)
+			}
+		})
+	}
+}
