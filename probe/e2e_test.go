@@ -50,23 +50,13 @@ func startProbe(t *testing.T, ctx context.Context, id, region, coordAddr string)
 // stored returns every stored result of probeID.
 func (m *mesh) stored(t *testing.T, probeID string) []*vigilv1.Result {
 	t.Helper()
-	var all []*vigilv1.Result
-	req := &vigilv1.ListResultsRequest{PageSize: 1000}
-	for {
-		resp, err := m.client.ListResults(context.Background(), req)
-		if err != nil {
-			t.Fatalf("list results: %v", err)
+	var mine []*vigilv1.Result
+	for _, r := range allResults(t, m.client) {
+		if r.GetProbeId() == probeID {
+			mine = append(mine, r)
 		}
-		for _, r := range resp.GetResults() {
-			if r.GetProbeId() == probeID {
-				all = append(all, r)
-			}
-		}
-		if resp.GetNextPageToken() == "" {
-			return all
-		}
-		req.PageToken = resp.GetNextPageToken()
 	}
+	return mine
 }
 
 func httpChecks(t *testing.T, target string, n int, regions ...string) []*vigilv1.Check {

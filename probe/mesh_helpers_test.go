@@ -154,10 +154,16 @@ func (e *meshEnv) kill(p *meshProbe, others []string) {
 // results returns every stored result.
 func (m *meshCoordinator) results(t *testing.T) []*vigilv1.Result {
 	t.Helper()
+	return allResults(t, m.client)
+}
+
+// allResults pages through every result the coordinator has stored.
+func allResults(t *testing.T, client vigilv1.VigilServiceClient) []*vigilv1.Result {
+	t.Helper()
 	var all []*vigilv1.Result
 	req := &vigilv1.ListResultsRequest{PageSize: 1000}
 	for {
-		resp, err := m.client.ListResults(context.Background(), req)
+		resp, err := client.ListResults(context.Background(), req)
 		if err != nil {
 			t.Fatalf("list results: %v", err)
 		}
