@@ -108,6 +108,13 @@ func New(ctx context.Context, cfg Config) (*Coordinator, error) {
 		watch:   ingest.NewBroadcaster(),
 		decide:  newDecider(cfg.Checks, base.With("component", "quorum")),
 	}
+	c.decide.confirm = func(checkID string, regions []string) []string {
+		check, ok := c.catalog.Get(checkID)
+		if !ok {
+			return nil
+		}
+		return c.reg.RunNowIn(check, regions, "fast confirmation")
+	}
 	// The engine observes a result before watchers see it, so a watcher
 	// that asks for the check's status finds the result counted.
 	c.ingest = ingest.New(st, fanout{c.decide, c.watch}, log.With("subsystem", "ingest"))

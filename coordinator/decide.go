@@ -3,6 +3,7 @@ package coordinator
 import (
 	"context"
 	"log/slog"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -19,13 +20,16 @@ import (
 const tickEvery = time.Second
 
 // decider feeds the quorum engine (stored results, the clock and gossip's
-// view of live probes) and logs its decisions. Fast confirmation and
-// incidents are later steps: a state change is only logged, and a
-// confirmation request is logged at debug. It is safe for concurrent use.
+// view of live probes), logs its state changes, and acts on its
+// confirmation requests with run-now (fast confirmation). Incidents are a
+// later step. It is safe for concurrent use.
 type decider struct {
 	engine *quorum.Engine
 	log    *slog.Logger
 	now    func() time.Time
+	// confirm asks probes in regions to run checkID now (fast
+	// confirmation); nil does nothing. It must not block.
+	confirm func(checkID string, regions []string) []string
 
 	mu   sync.Mutex
 	live map[string]int // region -> live probes last given to the engine
@@ -117,8 +121,17 @@ func (d *decider) report(ds []quorum.Decision) {
 				"failing", failingRegions(x.Regions), "disagree", x.Disagree,
 				"failing_count", x.Failing, "eligible", x.Eligible, "quorum", x.Quorum)
 		case quorum.KindConfirmRequested:
-			d.log.Debug("confirmation requested", "check", x.CheckID, "region", x.Region, "probe", x.ProbeID,
-				"slot", x.Slot, "confirm_regions", x.ConfirmRegions)
+			// Fast confirmation (DESIGN section 3): the other eligible
+			// regions vote now instead of at their next phase, and the
+			// failing region's owner retries (attempt 1 of the same slot),
+			// so the decision comes within about two flow durations.
+			regions := append(slices.Clone(x.ConfirmRegions), x.Region)
+			var asked []string
+			if d.confirm != nil {
+				asked = d.confirm(x.CheckID, regions)
+			}
+			d.log.Info("fast confirmation", "check", x.CheckID, "failing_region", x.Region, "probe", x.ProbeID,
+				"slot", x.Slot, "regions", regions, "asked", asked)
 		}
 	}
 }

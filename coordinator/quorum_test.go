@@ -69,3 +69,27 @@ func TestCheckStateFromQuorum(t *testing.T) {
 		})
 	}
 }
+
+// TestFastConfirmation: the first failure in one region makes the
+// coordinator ask the owners in every other region, and the failing
+// region's owner, to run the check now.
+func TestFastConfirmation(t *testing.T) {
+	regions := []string{"ap", "eu", "us"}
+	h := start(t, coordinator.Config{Checks: []*vigilv1.Check{check("shop", http, regions...)}})
+	ps := map[string]*probe{}
+	for _, region := range regions {
+		p := h.connect(t, region+"-1", region)
+		next(t, p.assign, "assignment")
+		p.sendResults(p.result("shop", t0, pass))
+		p.acked(1)
+		ps[region] = p
+	}
+	eu := ps["eu"]
+	eu.sendResults(eu.result("shop", t0.Add(time.Minute), fail))
+	eu.acked(1)
+	for _, region := range regions {
+		if rn := next(t, ps[region].runNow, "run_now in "+region); rn.GetCheckId() != "shop" {
+			t.Fatalf("%s asked to run %q, want shop", region, rn.GetCheckId())
+		}
+	}
+}

@@ -148,10 +148,16 @@ func (r *Registry) SetChecks(checks []*vigilv1.Check) {
 // RunNow sends a run-now request for check to its owner in each of the
 // check's regions that has one, and returns the ids of the probes asked.
 func (r *Registry) RunNow(check *vigilv1.Check, reason string) []string {
+	return r.RunNowIn(check, check.GetRegions(), reason)
+}
+
+// RunNowIn is RunNow for the given regions only. It never blocks: a
+// request goes into the probe's bounded send queue.
+func (r *Registry) RunNowIn(check *vigilv1.Check, regions []string, reason string) []string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	var asked []string
-	for _, region := range check.GetRegions() {
+	for _, region := range regions {
 		id := r.plan.owners[regionKey{check.GetId(), region}]
 		p := r.probes[id]
 		if p == nil || p.conn == nil || slices.Contains(asked, id) {
