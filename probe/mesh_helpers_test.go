@@ -23,9 +23,10 @@ import (
 )
 
 // testSuspicionMult keeps members of a starved 2-core test machine from
-// being declared dead by accident: 10 x 100ms (local preset) = 1s of
-// silence before a suspect is declared dead.
-const testSuspicionMult = 10
+// being declared dead falsely: with the local preset's 100ms probe
+// interval, a 3s suspicion timeout. (At 1s, CI under -race saw a member
+// die and come back during a 250ms pause.)
+const testSuspicionMult = 30
 
 // meshEnv is a gossip network on loopback with a site to check.
 type meshEnv struct {
