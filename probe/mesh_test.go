@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vigilhq/vigil/internal/gossip"
 	"github.com/vigilhq/vigil/internal/testwait"
 	vigilv1 "github.com/vigilhq/vigil/proto/vigil/v1"
 )
@@ -138,7 +139,10 @@ func TestKilledProbesChecksMoveAndComeBack(t *testing.T) {
 		}
 		return out
 	}
-	start := time.Now().Add(2 * time.Second)
+	// Ownership is unique once every member sees every other; runs before
+	// that (the mesh forming) are not judged.
+	waitFor(t, func() bool { return healthy(co.probes(t), "eu-0", "eu-1", "eu-2") }, "all three probes alive and streaming")
+	start := time.Now().Add(2*gossip.PresetLocal.Settle() + interval)
 	waitFor(t, func() bool { return len(ranBy(start)) == 3 }, "all three probes run checks")
 	victim := ranBy(start)["eu-2"]
 
@@ -163,7 +167,12 @@ func TestKilledProbesChecksMoveAndComeBack(t *testing.T) {
 	returned := time.Now()
 	waitFor(t, func() bool { return len(ranBy(returned)) == 3 }, "all three run checks")
 
-	rs := co.results(t)
+	var rs []*vigilv1.Result
+	for _, r := range co.results(t) {
+		if slotStart(slotKey{slot: r.GetSlot()}, interval).After(start) {
+			rs = append(rs, r)
+		}
+	}
 	noDoubleRuns(t, rs)
 	// After the kill's detection window, gaps are at most one slot.
 	n, _ := attempt0(rs)
