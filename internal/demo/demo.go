@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"golang.org/x/sync/errgroup"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
 
 	"github.com/vigilhq/vigil/coordinator"
 	"github.com/vigilhq/vigil/internal/gossip"
@@ -23,6 +25,7 @@ import (
 	"github.com/vigilhq/vigil/internal/regionproxy"
 	"github.com/vigilhq/vigil/internal/shop"
 	"github.com/vigilhq/vigil/probe"
+	vigilv1 "github.com/vigilhq/vigil/proto/vigil/v1"
 )
 
 // Region is one simulated cloud region.
@@ -195,8 +198,15 @@ func Run(ctx context.Context, cfg Config) error {
 		probes.Go(func() error { return probe.Run(probesCtx, pcfg) })
 	}
 
+	// One client for the view's lifetime; it reads the public API like
+	// any other tool.
+	conn, err := grpc.NewClient(coordLis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		return fmt.Errorf("dial coordinator: %w", err)
+	}
+	defer conn.Close()
 	v := &view{
-		out: cfg.Out, coordinator: coordLis.Addr().String(), refresh: cfg.Refresh,
+		out: cfg.Out, client: vigilv1.NewVigilServiceClient(conn), refresh: cfg.Refresh,
 		header: fmt.Sprintf("Vigil demo: shop %s, coordinator %s, regions %v\n"+
 			"checks %s, log %s\n"+
 			"break checkout: curl -X POST %s/admin/faults -d '{\"kind\":\"checkout_500\"}'   heal: curl -X DELETE %s/admin/faults\n",

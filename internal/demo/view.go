@@ -8,9 +8,6 @@ import (
 	"os"
 	"time"
 
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
-
 	"github.com/vigilhq/vigil/internal/termview"
 	vigilv1 "github.com/vigilhq/vigil/proto/vigil/v1"
 )
@@ -18,10 +15,10 @@ import (
 // view draws the live table from the coordinator's public API, as any other
 // client would.
 type view struct {
-	out         io.Writer
-	coordinator string
-	header      string
-	refresh     time.Duration
+	out     io.Writer
+	client  vigilv1.VigilServiceClient
+	header  string
+	refresh time.Duration
 }
 
 // live redraws the table until ctx is done. On a terminal it redraws in
@@ -69,14 +66,9 @@ func (v *view) final(ctx context.Context) error {
 }
 
 func (v *view) draw(ctx context.Context, w io.Writer) error {
-	conn, err := grpc.NewClient(v.coordinator, grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		return fmt.Errorf("dial coordinator: %w", err)
-	}
-	defer conn.Close()
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	statuses, err := termview.FetchStatuses(ctx, vigilv1.NewVigilServiceClient(conn), nil)
+	statuses, err := termview.FetchStatuses(ctx, v.client, nil)
 	if err != nil {
 		return err
 	}

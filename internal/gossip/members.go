@@ -71,11 +71,7 @@ func newTable(self string) *table {
 func (t *table) alive(now time.Time, name, addr string, meta Meta, metaOK bool) (changed bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	r, ok := t.members[name]
-	if !ok {
-		r = &record{Member: Member{Name: name}}
-		t.members[name] = r
-	}
+	r, ok := t.recordLocked(name)
 	changed = !ok || r.State != StateAlive || r.Addr != addr
 	if changed {
 		// A new life: forget an announced leave of the previous one.
@@ -89,17 +85,23 @@ func (t *table) alive(now time.Time, name, addr string, meta Meta, metaOK bool) 
 	return changed
 }
 
+// recordLocked returns name's record, creating it when new; ok says it
+// existed. t.mu must be held.
+func (t *table) recordLocked(name string) (r *record, ok bool) {
+	if r, ok = t.members[name]; !ok {
+		r = &record{Member: Member{Name: name}}
+		t.members[name] = r
+	}
+	return r, ok
+}
+
 // gone records that name stopped being alive; left says the departure was
 // graceful (it is us leaving, or the member announced it). It returns the
 // new state.
 func (t *table) gone(now time.Time, name, addr string, left bool) State {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	r, ok := t.members[name]
-	if !ok {
-		r = &record{Member: Member{Name: name}}
-		t.members[name] = r
-	}
+	r, _ := t.recordLocked(name)
 	st := StateDead
 	if left || r.leaving {
 		st = StateLeft
