@@ -189,8 +189,11 @@ type Check struct {
 	// probes_per_region is how many live probes of each region run the check in
 	// every slot (the top N of rendezvous hashing); 0 means 1.
 	ProbesPerRegion uint32 `protobuf:"varint,14,opt,name=probes_per_region,json=probesPerRegion,proto3" json:"probes_per_region,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	// alerting says when an incident opens and resolves, and who hears of it.
+	// It does not change how the check runs, so it is not part of version.
+	Alerting      *Alerting `protobuf:"bytes,15,opt,name=alerting,proto3" json:"alerting,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Check) Reset() {
@@ -321,6 +324,224 @@ func (x *Check) GetProbesPerRegion() uint32 {
 	return 0
 }
 
+func (x *Check) GetAlerting() *Alerting {
+	if x != nil {
+		return x.Alerting
+	}
+	return nil
+}
+
+// Alerting holds a check's incident and notification settings.
+type Alerting struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// severity of the check's incidents: "critical", "warning" or "info";
+	// empty means critical.
+	Severity string `protobuf:"bytes,1,opt,name=severity,proto3" json:"severity,omitempty"`
+	// degraded_after is how long the check must stay degraded before an
+	// incident opens; unset means degraded never opens one.
+	DegradedAfter *durationpb.Duration `protobuf:"bytes,2,opt,name=degraded_after,json=degradedAfter,proto3" json:"degraded_after,omitempty"`
+	// recover_after is the number of consecutive passing rounds, in a quorum of
+	// regions, that resolve an incident; 0 means 2.
+	RecoverAfter uint32 `protobuf:"varint,3,opt,name=recover_after,json=recoverAfter,proto3" json:"recover_after,omitempty"`
+	// routes are notified in order: the first when an incident opens, each
+	// next one when the previous was not acknowledged within its
+	// escalate_after.
+	Routes []*Route `protobuf:"bytes,4,rep,name=routes,proto3" json:"routes,omitempty"`
+	// remind_every repeats the notification to the routes already notified
+	// while an incident is open and not acknowledged; unset means never.
+	RemindEvery *durationpb.Duration `protobuf:"bytes,5,opt,name=remind_every,json=remindEvery,proto3" json:"remind_every,omitempty"`
+	// flapping marks the check flapping when its state changes more than
+	// flapping.changes times within flapping.window; a flapping check notifies
+	// once, then stays quiet until it settles.
+	Flapping      *Flapping `protobuf:"bytes,6,opt,name=flapping,proto3" json:"flapping,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Alerting) Reset() {
+	*x = Alerting{}
+	mi := &file_vigil_v1_check_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Alerting) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Alerting) ProtoMessage() {}
+
+func (x *Alerting) ProtoReflect() protoreflect.Message {
+	mi := &file_vigil_v1_check_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Alerting.ProtoReflect.Descriptor instead.
+func (*Alerting) Descriptor() ([]byte, []int) {
+	return file_vigil_v1_check_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *Alerting) GetSeverity() string {
+	if x != nil {
+		return x.Severity
+	}
+	return ""
+}
+
+func (x *Alerting) GetDegradedAfter() *durationpb.Duration {
+	if x != nil {
+		return x.DegradedAfter
+	}
+	return nil
+}
+
+func (x *Alerting) GetRecoverAfter() uint32 {
+	if x != nil {
+		return x.RecoverAfter
+	}
+	return 0
+}
+
+func (x *Alerting) GetRoutes() []*Route {
+	if x != nil {
+		return x.Routes
+	}
+	return nil
+}
+
+func (x *Alerting) GetRemindEvery() *durationpb.Duration {
+	if x != nil {
+		return x.RemindEvery
+	}
+	return nil
+}
+
+func (x *Alerting) GetFlapping() *Flapping {
+	if x != nil {
+		return x.Flapping
+	}
+	return nil
+}
+
+// Route is one step of an escalation: the channels to notify.
+type Route struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// channels name notification channels of the check file.
+	Channels []string `protobuf:"bytes,1,rep,name=channels,proto3" json:"channels,omitempty"`
+	// escalate_after is how long an incident may stay unacknowledged before
+	// the next route is notified; unset means never.
+	EscalateAfter *durationpb.Duration `protobuf:"bytes,2,opt,name=escalate_after,json=escalateAfter,proto3" json:"escalate_after,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Route) Reset() {
+	*x = Route{}
+	mi := &file_vigil_v1_check_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Route) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Route) ProtoMessage() {}
+
+func (x *Route) ProtoReflect() protoreflect.Message {
+	mi := &file_vigil_v1_check_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Route.ProtoReflect.Descriptor instead.
+func (*Route) Descriptor() ([]byte, []int) {
+	return file_vigil_v1_check_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *Route) GetChannels() []string {
+	if x != nil {
+		return x.Channels
+	}
+	return nil
+}
+
+func (x *Route) GetEscalateAfter() *durationpb.Duration {
+	if x != nil {
+		return x.EscalateAfter
+	}
+	return nil
+}
+
+// Flapping bounds how often a check's state may change.
+type Flapping struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// changes is the number of state changes within window above which the
+	// check is flapping; 0 means 5.
+	Changes uint32 `protobuf:"varint,1,opt,name=changes,proto3" json:"changes,omitempty"`
+	// window is the sliding window; unset means 30 minutes.
+	Window        *durationpb.Duration `protobuf:"bytes,2,opt,name=window,proto3" json:"window,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Flapping) Reset() {
+	*x = Flapping{}
+	mi := &file_vigil_v1_check_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Flapping) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Flapping) ProtoMessage() {}
+
+func (x *Flapping) ProtoReflect() protoreflect.Message {
+	mi := &file_vigil_v1_check_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Flapping.ProtoReflect.Descriptor instead.
+func (*Flapping) Descriptor() ([]byte, []int) {
+	return file_vigil_v1_check_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *Flapping) GetChanges() uint32 {
+	if x != nil {
+		return x.Changes
+	}
+	return 0
+}
+
+func (x *Flapping) GetWindow() *durationpb.Duration {
+	if x != nil {
+		return x.Window
+	}
+	return nil
+}
+
 // HttpSpec describes the request of an http check and what its response must be.
 type HttpSpec struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -346,7 +567,7 @@ type HttpSpec struct {
 
 func (x *HttpSpec) Reset() {
 	*x = HttpSpec{}
-	mi := &file_vigil_v1_check_proto_msgTypes[1]
+	mi := &file_vigil_v1_check_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -358,7 +579,7 @@ func (x *HttpSpec) String() string {
 func (*HttpSpec) ProtoMessage() {}
 
 func (x *HttpSpec) ProtoReflect() protoreflect.Message {
-	mi := &file_vigil_v1_check_proto_msgTypes[1]
+	mi := &file_vigil_v1_check_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -371,7 +592,7 @@ func (x *HttpSpec) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HttpSpec.ProtoReflect.Descriptor instead.
 func (*HttpSpec) Descriptor() ([]byte, []int) {
-	return file_vigil_v1_check_proto_rawDescGZIP(), []int{1}
+	return file_vigil_v1_check_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *HttpSpec) GetMethod() string {
@@ -443,7 +664,7 @@ type Header struct {
 
 func (x *Header) Reset() {
 	*x = Header{}
-	mi := &file_vigil_v1_check_proto_msgTypes[2]
+	mi := &file_vigil_v1_check_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -455,7 +676,7 @@ func (x *Header) String() string {
 func (*Header) ProtoMessage() {}
 
 func (x *Header) ProtoReflect() protoreflect.Message {
-	mi := &file_vigil_v1_check_proto_msgTypes[2]
+	mi := &file_vigil_v1_check_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -468,7 +689,7 @@ func (x *Header) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Header.ProtoReflect.Descriptor instead.
 func (*Header) Descriptor() ([]byte, []int) {
-	return file_vigil_v1_check_proto_rawDescGZIP(), []int{2}
+	return file_vigil_v1_check_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *Header) GetName() string {
@@ -496,7 +717,7 @@ type BrowserSpec struct {
 
 func (x *BrowserSpec) Reset() {
 	*x = BrowserSpec{}
-	mi := &file_vigil_v1_check_proto_msgTypes[3]
+	mi := &file_vigil_v1_check_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -508,7 +729,7 @@ func (x *BrowserSpec) String() string {
 func (*BrowserSpec) ProtoMessage() {}
 
 func (x *BrowserSpec) ProtoReflect() protoreflect.Message {
-	mi := &file_vigil_v1_check_proto_msgTypes[3]
+	mi := &file_vigil_v1_check_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -521,7 +742,7 @@ func (x *BrowserSpec) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BrowserSpec.ProtoReflect.Descriptor instead.
 func (*BrowserSpec) Descriptor() ([]byte, []int) {
-	return file_vigil_v1_check_proto_rawDescGZIP(), []int{3}
+	return file_vigil_v1_check_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *BrowserSpec) GetSteps() []*Step {
@@ -560,7 +781,7 @@ type Step struct {
 
 func (x *Step) Reset() {
 	*x = Step{}
-	mi := &file_vigil_v1_check_proto_msgTypes[4]
+	mi := &file_vigil_v1_check_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -572,7 +793,7 @@ func (x *Step) String() string {
 func (*Step) ProtoMessage() {}
 
 func (x *Step) ProtoReflect() protoreflect.Message {
-	mi := &file_vigil_v1_check_proto_msgTypes[4]
+	mi := &file_vigil_v1_check_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -585,7 +806,7 @@ func (x *Step) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Step.ProtoReflect.Descriptor instead.
 func (*Step) Descriptor() ([]byte, []int) {
-	return file_vigil_v1_check_proto_rawDescGZIP(), []int{4}
+	return file_vigil_v1_check_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *Step) GetAction() StepAction {
@@ -664,7 +885,7 @@ type FieldValue struct {
 
 func (x *FieldValue) Reset() {
 	*x = FieldValue{}
-	mi := &file_vigil_v1_check_proto_msgTypes[5]
+	mi := &file_vigil_v1_check_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -676,7 +897,7 @@ func (x *FieldValue) String() string {
 func (*FieldValue) ProtoMessage() {}
 
 func (x *FieldValue) ProtoReflect() protoreflect.Message {
-	mi := &file_vigil_v1_check_proto_msgTypes[5]
+	mi := &file_vigil_v1_check_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -689,7 +910,7 @@ func (x *FieldValue) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FieldValue.ProtoReflect.Descriptor instead.
 func (*FieldValue) Descriptor() ([]byte, []int) {
-	return file_vigil_v1_check_proto_rawDescGZIP(), []int{5}
+	return file_vigil_v1_check_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *FieldValue) GetSelector() string {
@@ -721,7 +942,7 @@ type Budget struct {
 
 func (x *Budget) Reset() {
 	*x = Budget{}
-	mi := &file_vigil_v1_check_proto_msgTypes[6]
+	mi := &file_vigil_v1_check_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -733,7 +954,7 @@ func (x *Budget) String() string {
 func (*Budget) ProtoMessage() {}
 
 func (x *Budget) ProtoReflect() protoreflect.Message {
-	mi := &file_vigil_v1_check_proto_msgTypes[6]
+	mi := &file_vigil_v1_check_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -746,7 +967,7 @@ func (x *Budget) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Budget.ProtoReflect.Descriptor instead.
 func (*Budget) Descriptor() ([]byte, []int) {
-	return file_vigil_v1_check_proto_rawDescGZIP(), []int{6}
+	return file_vigil_v1_check_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *Budget) GetLoadP75() *durationpb.Duration {
@@ -774,7 +995,7 @@ var File_vigil_v1_check_proto protoreflect.FileDescriptor
 
 const file_vigil_v1_check_proto_rawDesc = "" +
 	"\n" +
-	"\x14vigil/v1/check.proto\x12\bvigil.v1\x1a\x1egoogle/protobuf/duration.proto\"\xf4\x03\n" +
+	"\x14vigil/v1/check.proto\x12\bvigil.v1\x1a\x1egoogle/protobuf/duration.proto\"\xa4\x04\n" +
 	"\x05Check\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12'\n" +
@@ -791,7 +1012,21 @@ const file_vigil_v1_check_proto_rawDesc = "" +
 	"\abrowser\x18\v \x01(\v2\x15.vigil.v1.BrowserSpecR\abrowser\x12(\n" +
 	"\x06budget\x18\f \x01(\v2\x10.vigil.v1.BudgetR\x06budget\x12\x18\n" +
 	"\aversion\x18\r \x01(\tR\aversion\x12*\n" +
-	"\x11probes_per_region\x18\x0e \x01(\rR\x0fprobesPerRegion\"\xb7\x02\n" +
+	"\x11probes_per_region\x18\x0e \x01(\rR\x0fprobesPerRegion\x12.\n" +
+	"\balerting\x18\x0f \x01(\v2\x12.vigil.v1.AlertingR\balerting\"\xa4\x02\n" +
+	"\bAlerting\x12\x1a\n" +
+	"\bseverity\x18\x01 \x01(\tR\bseverity\x12@\n" +
+	"\x0edegraded_after\x18\x02 \x01(\v2\x19.google.protobuf.DurationR\rdegradedAfter\x12#\n" +
+	"\rrecover_after\x18\x03 \x01(\rR\frecoverAfter\x12'\n" +
+	"\x06routes\x18\x04 \x03(\v2\x0f.vigil.v1.RouteR\x06routes\x12<\n" +
+	"\fremind_every\x18\x05 \x01(\v2\x19.google.protobuf.DurationR\vremindEvery\x12.\n" +
+	"\bflapping\x18\x06 \x01(\v2\x12.vigil.v1.FlappingR\bflapping\"e\n" +
+	"\x05Route\x12\x1a\n" +
+	"\bchannels\x18\x01 \x03(\tR\bchannels\x12@\n" +
+	"\x0eescalate_after\x18\x02 \x01(\v2\x19.google.protobuf.DurationR\rescalateAfter\"W\n" +
+	"\bFlapping\x12\x18\n" +
+	"\achanges\x18\x01 \x01(\rR\achanges\x121\n" +
+	"\x06window\x18\x02 \x01(\v2\x19.google.protobuf.DurationR\x06window\"\xb7\x02\n" +
 	"\bHttpSpec\x12\x16\n" +
 	"\x06method\x18\x01 \x01(\tR\x06method\x12*\n" +
 	"\aheaders\x18\x02 \x03(\v2\x10.vigil.v1.HeaderR\aheaders\x12\x12\n" +
@@ -852,40 +1087,50 @@ func file_vigil_v1_check_proto_rawDescGZIP() []byte {
 }
 
 var file_vigil_v1_check_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_vigil_v1_check_proto_msgTypes = make([]protoimpl.MessageInfo, 7)
+var file_vigil_v1_check_proto_msgTypes = make([]protoimpl.MessageInfo, 10)
 var file_vigil_v1_check_proto_goTypes = []any{
 	(CheckType)(0),              // 0: vigil.v1.CheckType
 	(StepAction)(0),             // 1: vigil.v1.StepAction
 	(*Check)(nil),               // 2: vigil.v1.Check
-	(*HttpSpec)(nil),            // 3: vigil.v1.HttpSpec
-	(*Header)(nil),              // 4: vigil.v1.Header
-	(*BrowserSpec)(nil),         // 5: vigil.v1.BrowserSpec
-	(*Step)(nil),                // 6: vigil.v1.Step
-	(*FieldValue)(nil),          // 7: vigil.v1.FieldValue
-	(*Budget)(nil),              // 8: vigil.v1.Budget
-	(*durationpb.Duration)(nil), // 9: google.protobuf.Duration
+	(*Alerting)(nil),            // 3: vigil.v1.Alerting
+	(*Route)(nil),               // 4: vigil.v1.Route
+	(*Flapping)(nil),            // 5: vigil.v1.Flapping
+	(*HttpSpec)(nil),            // 6: vigil.v1.HttpSpec
+	(*Header)(nil),              // 7: vigil.v1.Header
+	(*BrowserSpec)(nil),         // 8: vigil.v1.BrowserSpec
+	(*Step)(nil),                // 9: vigil.v1.Step
+	(*FieldValue)(nil),          // 10: vigil.v1.FieldValue
+	(*Budget)(nil),              // 11: vigil.v1.Budget
+	(*durationpb.Duration)(nil), // 12: google.protobuf.Duration
 }
 var file_vigil_v1_check_proto_depIdxs = []int32{
 	0,  // 0: vigil.v1.Check.type:type_name -> vigil.v1.CheckType
-	9,  // 1: vigil.v1.Check.interval:type_name -> google.protobuf.Duration
-	9,  // 2: vigil.v1.Check.timeout:type_name -> google.protobuf.Duration
-	3,  // 3: vigil.v1.Check.http:type_name -> vigil.v1.HttpSpec
-	5,  // 4: vigil.v1.Check.browser:type_name -> vigil.v1.BrowserSpec
-	8,  // 5: vigil.v1.Check.budget:type_name -> vigil.v1.Budget
-	4,  // 6: vigil.v1.HttpSpec.headers:type_name -> vigil.v1.Header
-	6,  // 7: vigil.v1.BrowserSpec.steps:type_name -> vigil.v1.Step
-	1,  // 8: vigil.v1.Step.action:type_name -> vigil.v1.StepAction
-	7,  // 9: vigil.v1.Step.fields:type_name -> vigil.v1.FieldValue
-	9,  // 10: vigil.v1.Step.wait:type_name -> google.protobuf.Duration
-	9,  // 11: vigil.v1.Step.timeout:type_name -> google.protobuf.Duration
-	9,  // 12: vigil.v1.Budget.load_p75:type_name -> google.protobuf.Duration
-	9,  // 13: vigil.v1.Budget.lcp_p75:type_name -> google.protobuf.Duration
-	9,  // 14: vigil.v1.Budget.flow_p75:type_name -> google.protobuf.Duration
-	15, // [15:15] is the sub-list for method output_type
-	15, // [15:15] is the sub-list for method input_type
-	15, // [15:15] is the sub-list for extension type_name
-	15, // [15:15] is the sub-list for extension extendee
-	0,  // [0:15] is the sub-list for field type_name
+	12, // 1: vigil.v1.Check.interval:type_name -> google.protobuf.Duration
+	12, // 2: vigil.v1.Check.timeout:type_name -> google.protobuf.Duration
+	6,  // 3: vigil.v1.Check.http:type_name -> vigil.v1.HttpSpec
+	8,  // 4: vigil.v1.Check.browser:type_name -> vigil.v1.BrowserSpec
+	11, // 5: vigil.v1.Check.budget:type_name -> vigil.v1.Budget
+	3,  // 6: vigil.v1.Check.alerting:type_name -> vigil.v1.Alerting
+	12, // 7: vigil.v1.Alerting.degraded_after:type_name -> google.protobuf.Duration
+	4,  // 8: vigil.v1.Alerting.routes:type_name -> vigil.v1.Route
+	12, // 9: vigil.v1.Alerting.remind_every:type_name -> google.protobuf.Duration
+	5,  // 10: vigil.v1.Alerting.flapping:type_name -> vigil.v1.Flapping
+	12, // 11: vigil.v1.Route.escalate_after:type_name -> google.protobuf.Duration
+	12, // 12: vigil.v1.Flapping.window:type_name -> google.protobuf.Duration
+	7,  // 13: vigil.v1.HttpSpec.headers:type_name -> vigil.v1.Header
+	9,  // 14: vigil.v1.BrowserSpec.steps:type_name -> vigil.v1.Step
+	1,  // 15: vigil.v1.Step.action:type_name -> vigil.v1.StepAction
+	10, // 16: vigil.v1.Step.fields:type_name -> vigil.v1.FieldValue
+	12, // 17: vigil.v1.Step.wait:type_name -> google.protobuf.Duration
+	12, // 18: vigil.v1.Step.timeout:type_name -> google.protobuf.Duration
+	12, // 19: vigil.v1.Budget.load_p75:type_name -> google.protobuf.Duration
+	12, // 20: vigil.v1.Budget.lcp_p75:type_name -> google.protobuf.Duration
+	12, // 21: vigil.v1.Budget.flow_p75:type_name -> google.protobuf.Duration
+	22, // [22:22] is the sub-list for method output_type
+	22, // [22:22] is the sub-list for method input_type
+	22, // [22:22] is the sub-list for extension type_name
+	22, // [22:22] is the sub-list for extension extendee
+	0,  // [0:22] is the sub-list for field type_name
 }
 
 func init() { file_vigil_v1_check_proto_init() }
@@ -899,7 +1144,7 @@ func file_vigil_v1_check_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_vigil_v1_check_proto_rawDesc), len(file_vigil_v1_check_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   7,
+			NumMessages:   10,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

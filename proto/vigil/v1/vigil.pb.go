@@ -22,6 +22,796 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+// ListIncidentsRequest filters incidents.
+type ListIncidentsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// check_id keeps only this check's incidents, when set.
+	CheckId string `protobuf:"bytes,1,opt,name=check_id,json=checkId,proto3" json:"check_id,omitempty"`
+	// open_only keeps only incidents not resolved yet.
+	OpenOnly bool `protobuf:"varint,2,opt,name=open_only,json=openOnly,proto3" json:"open_only,omitempty"`
+	// limit caps the number returned; 0 means 100.
+	Limit         uint32 `protobuf:"varint,3,opt,name=limit,proto3" json:"limit,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListIncidentsRequest) Reset() {
+	*x = ListIncidentsRequest{}
+	mi := &file_vigil_v1_vigil_proto_msgTypes[0]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListIncidentsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListIncidentsRequest) ProtoMessage() {}
+
+func (x *ListIncidentsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_vigil_v1_vigil_proto_msgTypes[0]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListIncidentsRequest.ProtoReflect.Descriptor instead.
+func (*ListIncidentsRequest) Descriptor() ([]byte, []int) {
+	return file_vigil_v1_vigil_proto_rawDescGZIP(), []int{0}
+}
+
+func (x *ListIncidentsRequest) GetCheckId() string {
+	if x != nil {
+		return x.CheckId
+	}
+	return ""
+}
+
+func (x *ListIncidentsRequest) GetOpenOnly() bool {
+	if x != nil {
+		return x.OpenOnly
+	}
+	return false
+}
+
+func (x *ListIncidentsRequest) GetLimit() uint32 {
+	if x != nil {
+		return x.Limit
+	}
+	return 0
+}
+
+// ListIncidentsResponse holds incidents.
+type ListIncidentsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// incidents are newest first, without timelines.
+	Incidents     []*Incident `protobuf:"bytes,1,rep,name=incidents,proto3" json:"incidents,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListIncidentsResponse) Reset() {
+	*x = ListIncidentsResponse{}
+	mi := &file_vigil_v1_vigil_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListIncidentsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListIncidentsResponse) ProtoMessage() {}
+
+func (x *ListIncidentsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_vigil_v1_vigil_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListIncidentsResponse.ProtoReflect.Descriptor instead.
+func (*ListIncidentsResponse) Descriptor() ([]byte, []int) {
+	return file_vigil_v1_vigil_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *ListIncidentsResponse) GetIncidents() []*Incident {
+	if x != nil {
+		return x.Incidents
+	}
+	return nil
+}
+
+// GetIncidentRequest names an incident.
+type GetIncidentRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// id names the incident.
+	Id            string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetIncidentRequest) Reset() {
+	*x = GetIncidentRequest{}
+	mi := &file_vigil_v1_vigil_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetIncidentRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetIncidentRequest) ProtoMessage() {}
+
+func (x *GetIncidentRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_vigil_v1_vigil_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetIncidentRequest.ProtoReflect.Descriptor instead.
+func (*GetIncidentRequest) Descriptor() ([]byte, []int) {
+	return file_vigil_v1_vigil_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *GetIncidentRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+// GetIncidentResponse holds an incident.
+type GetIncidentResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// incident is the incident, with its timeline.
+	Incident      *Incident `protobuf:"bytes,1,opt,name=incident,proto3" json:"incident,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetIncidentResponse) Reset() {
+	*x = GetIncidentResponse{}
+	mi := &file_vigil_v1_vigil_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetIncidentResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetIncidentResponse) ProtoMessage() {}
+
+func (x *GetIncidentResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_vigil_v1_vigil_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetIncidentResponse.ProtoReflect.Descriptor instead.
+func (*GetIncidentResponse) Descriptor() ([]byte, []int) {
+	return file_vigil_v1_vigil_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *GetIncidentResponse) GetIncident() *Incident {
+	if x != nil {
+		return x.Incident
+	}
+	return nil
+}
+
+// AcknowledgeIncidentRequest names an incident and who acknowledges it.
+type AcknowledgeIncidentRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// id names the incident.
+	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// by names who acknowledges it.
+	By            string `protobuf:"bytes,2,opt,name=by,proto3" json:"by,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AcknowledgeIncidentRequest) Reset() {
+	*x = AcknowledgeIncidentRequest{}
+	mi := &file_vigil_v1_vigil_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AcknowledgeIncidentRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AcknowledgeIncidentRequest) ProtoMessage() {}
+
+func (x *AcknowledgeIncidentRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_vigil_v1_vigil_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AcknowledgeIncidentRequest.ProtoReflect.Descriptor instead.
+func (*AcknowledgeIncidentRequest) Descriptor() ([]byte, []int) {
+	return file_vigil_v1_vigil_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *AcknowledgeIncidentRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *AcknowledgeIncidentRequest) GetBy() string {
+	if x != nil {
+		return x.By
+	}
+	return ""
+}
+
+// AcknowledgeIncidentResponse holds the incident after acknowledgement.
+type AcknowledgeIncidentResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// incident is the incident, with its timeline.
+	Incident      *Incident `protobuf:"bytes,1,opt,name=incident,proto3" json:"incident,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AcknowledgeIncidentResponse) Reset() {
+	*x = AcknowledgeIncidentResponse{}
+	mi := &file_vigil_v1_vigil_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AcknowledgeIncidentResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AcknowledgeIncidentResponse) ProtoMessage() {}
+
+func (x *AcknowledgeIncidentResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_vigil_v1_vigil_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AcknowledgeIncidentResponse.ProtoReflect.Descriptor instead.
+func (*AcknowledgeIncidentResponse) Descriptor() ([]byte, []int) {
+	return file_vigil_v1_vigil_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *AcknowledgeIncidentResponse) GetIncident() *Incident {
+	if x != nil {
+		return x.Incident
+	}
+	return nil
+}
+
+// AddIncidentNoteRequest holds a note.
+type AddIncidentNoteRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// id names the incident.
+	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// by names who writes the note.
+	By string `protobuf:"bytes,2,opt,name=by,proto3" json:"by,omitempty"`
+	// text is the note.
+	Text          string `protobuf:"bytes,3,opt,name=text,proto3" json:"text,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AddIncidentNoteRequest) Reset() {
+	*x = AddIncidentNoteRequest{}
+	mi := &file_vigil_v1_vigil_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AddIncidentNoteRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AddIncidentNoteRequest) ProtoMessage() {}
+
+func (x *AddIncidentNoteRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_vigil_v1_vigil_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AddIncidentNoteRequest.ProtoReflect.Descriptor instead.
+func (*AddIncidentNoteRequest) Descriptor() ([]byte, []int) {
+	return file_vigil_v1_vigil_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *AddIncidentNoteRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *AddIncidentNoteRequest) GetBy() string {
+	if x != nil {
+		return x.By
+	}
+	return ""
+}
+
+func (x *AddIncidentNoteRequest) GetText() string {
+	if x != nil {
+		return x.Text
+	}
+	return ""
+}
+
+// AddIncidentNoteResponse holds the incident after the note.
+type AddIncidentNoteResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// incident is the incident, with its timeline.
+	Incident      *Incident `protobuf:"bytes,1,opt,name=incident,proto3" json:"incident,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AddIncidentNoteResponse) Reset() {
+	*x = AddIncidentNoteResponse{}
+	mi := &file_vigil_v1_vigil_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AddIncidentNoteResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AddIncidentNoteResponse) ProtoMessage() {}
+
+func (x *AddIncidentNoteResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_vigil_v1_vigil_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AddIncidentNoteResponse.ProtoReflect.Descriptor instead.
+func (*AddIncidentNoteResponse) Descriptor() ([]byte, []int) {
+	return file_vigil_v1_vigil_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *AddIncidentNoteResponse) GetIncident() *Incident {
+	if x != nil {
+		return x.Incident
+	}
+	return nil
+}
+
+// ResolveIncidentRequest names an incident to resolve by hand.
+type ResolveIncidentRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// id names the incident.
+	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// by names who resolves it.
+	By string `protobuf:"bytes,2,opt,name=by,proto3" json:"by,omitempty"`
+	// note says why, and goes into the timeline.
+	Note          string `protobuf:"bytes,3,opt,name=note,proto3" json:"note,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ResolveIncidentRequest) Reset() {
+	*x = ResolveIncidentRequest{}
+	mi := &file_vigil_v1_vigil_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ResolveIncidentRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ResolveIncidentRequest) ProtoMessage() {}
+
+func (x *ResolveIncidentRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_vigil_v1_vigil_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ResolveIncidentRequest.ProtoReflect.Descriptor instead.
+func (*ResolveIncidentRequest) Descriptor() ([]byte, []int) {
+	return file_vigil_v1_vigil_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *ResolveIncidentRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *ResolveIncidentRequest) GetBy() string {
+	if x != nil {
+		return x.By
+	}
+	return ""
+}
+
+func (x *ResolveIncidentRequest) GetNote() string {
+	if x != nil {
+		return x.Note
+	}
+	return ""
+}
+
+// ResolveIncidentResponse holds the resolved incident.
+type ResolveIncidentResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// incident is the incident, with its timeline.
+	Incident      *Incident `protobuf:"bytes,1,opt,name=incident,proto3" json:"incident,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ResolveIncidentResponse) Reset() {
+	*x = ResolveIncidentResponse{}
+	mi := &file_vigil_v1_vigil_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ResolveIncidentResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ResolveIncidentResponse) ProtoMessage() {}
+
+func (x *ResolveIncidentResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_vigil_v1_vigil_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ResolveIncidentResponse.ProtoReflect.Descriptor instead.
+func (*ResolveIncidentResponse) Descriptor() ([]byte, []int) {
+	return file_vigil_v1_vigil_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *ResolveIncidentResponse) GetIncident() *Incident {
+	if x != nil {
+		return x.Incident
+	}
+	return nil
+}
+
+// ListMaintenanceWindowsRequest is empty.
+type ListMaintenanceWindowsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListMaintenanceWindowsRequest) Reset() {
+	*x = ListMaintenanceWindowsRequest{}
+	mi := &file_vigil_v1_vigil_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListMaintenanceWindowsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListMaintenanceWindowsRequest) ProtoMessage() {}
+
+func (x *ListMaintenanceWindowsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_vigil_v1_vigil_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListMaintenanceWindowsRequest.ProtoReflect.Descriptor instead.
+func (*ListMaintenanceWindowsRequest) Descriptor() ([]byte, []int) {
+	return file_vigil_v1_vigil_proto_rawDescGZIP(), []int{10}
+}
+
+// ListMaintenanceWindowsResponse holds the windows.
+type ListMaintenanceWindowsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// windows are sorted by id.
+	Windows []*MaintenanceWindow `protobuf:"bytes,1,rep,name=windows,proto3" json:"windows,omitempty"`
+	// active holds the ids of the windows active now.
+	Active        []string `protobuf:"bytes,2,rep,name=active,proto3" json:"active,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListMaintenanceWindowsResponse) Reset() {
+	*x = ListMaintenanceWindowsResponse{}
+	mi := &file_vigil_v1_vigil_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListMaintenanceWindowsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListMaintenanceWindowsResponse) ProtoMessage() {}
+
+func (x *ListMaintenanceWindowsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_vigil_v1_vigil_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListMaintenanceWindowsResponse.ProtoReflect.Descriptor instead.
+func (*ListMaintenanceWindowsResponse) Descriptor() ([]byte, []int) {
+	return file_vigil_v1_vigil_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *ListMaintenanceWindowsResponse) GetWindows() []*MaintenanceWindow {
+	if x != nil {
+		return x.Windows
+	}
+	return nil
+}
+
+func (x *ListMaintenanceWindowsResponse) GetActive() []string {
+	if x != nil {
+		return x.Active
+	}
+	return nil
+}
+
+// CreateMaintenanceWindowRequest holds a new window.
+type CreateMaintenanceWindowRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// window is the window to add; its id is assigned by the coordinator.
+	Window        *MaintenanceWindow `protobuf:"bytes,1,opt,name=window,proto3" json:"window,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CreateMaintenanceWindowRequest) Reset() {
+	*x = CreateMaintenanceWindowRequest{}
+	mi := &file_vigil_v1_vigil_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreateMaintenanceWindowRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreateMaintenanceWindowRequest) ProtoMessage() {}
+
+func (x *CreateMaintenanceWindowRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_vigil_v1_vigil_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreateMaintenanceWindowRequest.ProtoReflect.Descriptor instead.
+func (*CreateMaintenanceWindowRequest) Descriptor() ([]byte, []int) {
+	return file_vigil_v1_vigil_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *CreateMaintenanceWindowRequest) GetWindow() *MaintenanceWindow {
+	if x != nil {
+		return x.Window
+	}
+	return nil
+}
+
+// CreateMaintenanceWindowResponse holds the stored window.
+type CreateMaintenanceWindowResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// window is the stored window, with its id.
+	Window        *MaintenanceWindow `protobuf:"bytes,1,opt,name=window,proto3" json:"window,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CreateMaintenanceWindowResponse) Reset() {
+	*x = CreateMaintenanceWindowResponse{}
+	mi := &file_vigil_v1_vigil_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreateMaintenanceWindowResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreateMaintenanceWindowResponse) ProtoMessage() {}
+
+func (x *CreateMaintenanceWindowResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_vigil_v1_vigil_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreateMaintenanceWindowResponse.ProtoReflect.Descriptor instead.
+func (*CreateMaintenanceWindowResponse) Descriptor() ([]byte, []int) {
+	return file_vigil_v1_vigil_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *CreateMaintenanceWindowResponse) GetWindow() *MaintenanceWindow {
+	if x != nil {
+		return x.Window
+	}
+	return nil
+}
+
+// DeleteMaintenanceWindowRequest names a window.
+type DeleteMaintenanceWindowRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// id names the window.
+	Id            string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeleteMaintenanceWindowRequest) Reset() {
+	*x = DeleteMaintenanceWindowRequest{}
+	mi := &file_vigil_v1_vigil_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeleteMaintenanceWindowRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeleteMaintenanceWindowRequest) ProtoMessage() {}
+
+func (x *DeleteMaintenanceWindowRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_vigil_v1_vigil_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeleteMaintenanceWindowRequest.ProtoReflect.Descriptor instead.
+func (*DeleteMaintenanceWindowRequest) Descriptor() ([]byte, []int) {
+	return file_vigil_v1_vigil_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *DeleteMaintenanceWindowRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+// DeleteMaintenanceWindowResponse is empty.
+type DeleteMaintenanceWindowResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeleteMaintenanceWindowResponse) Reset() {
+	*x = DeleteMaintenanceWindowResponse{}
+	mi := &file_vigil_v1_vigil_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeleteMaintenanceWindowResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeleteMaintenanceWindowResponse) ProtoMessage() {}
+
+func (x *DeleteMaintenanceWindowResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_vigil_v1_vigil_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeleteMaintenanceWindowResponse.ProtoReflect.Descriptor instead.
+func (*DeleteMaintenanceWindowResponse) Descriptor() ([]byte, []int) {
+	return file_vigil_v1_vigil_proto_rawDescGZIP(), []int{15}
+}
+
 // ListChecksRequest is empty.
 type ListChecksRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -31,7 +821,7 @@ type ListChecksRequest struct {
 
 func (x *ListChecksRequest) Reset() {
 	*x = ListChecksRequest{}
-	mi := &file_vigil_v1_vigil_proto_msgTypes[0]
+	mi := &file_vigil_v1_vigil_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -43,7 +833,7 @@ func (x *ListChecksRequest) String() string {
 func (*ListChecksRequest) ProtoMessage() {}
 
 func (x *ListChecksRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_vigil_v1_vigil_proto_msgTypes[0]
+	mi := &file_vigil_v1_vigil_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -56,7 +846,7 @@ func (x *ListChecksRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListChecksRequest.ProtoReflect.Descriptor instead.
 func (*ListChecksRequest) Descriptor() ([]byte, []int) {
-	return file_vigil_v1_vigil_proto_rawDescGZIP(), []int{0}
+	return file_vigil_v1_vigil_proto_rawDescGZIP(), []int{16}
 }
 
 // ListChecksResponse holds the checks.
@@ -70,7 +860,7 @@ type ListChecksResponse struct {
 
 func (x *ListChecksResponse) Reset() {
 	*x = ListChecksResponse{}
-	mi := &file_vigil_v1_vigil_proto_msgTypes[1]
+	mi := &file_vigil_v1_vigil_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -82,7 +872,7 @@ func (x *ListChecksResponse) String() string {
 func (*ListChecksResponse) ProtoMessage() {}
 
 func (x *ListChecksResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_vigil_v1_vigil_proto_msgTypes[1]
+	mi := &file_vigil_v1_vigil_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -95,7 +885,7 @@ func (x *ListChecksResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListChecksResponse.ProtoReflect.Descriptor instead.
 func (*ListChecksResponse) Descriptor() ([]byte, []int) {
-	return file_vigil_v1_vigil_proto_rawDescGZIP(), []int{1}
+	return file_vigil_v1_vigil_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *ListChecksResponse) GetChecks() []*Check {
@@ -116,7 +906,7 @@ type GetCheckStatusRequest struct {
 
 func (x *GetCheckStatusRequest) Reset() {
 	*x = GetCheckStatusRequest{}
-	mi := &file_vigil_v1_vigil_proto_msgTypes[2]
+	mi := &file_vigil_v1_vigil_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -128,7 +918,7 @@ func (x *GetCheckStatusRequest) String() string {
 func (*GetCheckStatusRequest) ProtoMessage() {}
 
 func (x *GetCheckStatusRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_vigil_v1_vigil_proto_msgTypes[2]
+	mi := &file_vigil_v1_vigil_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -141,7 +931,7 @@ func (x *GetCheckStatusRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetCheckStatusRequest.ProtoReflect.Descriptor instead.
 func (*GetCheckStatusRequest) Descriptor() ([]byte, []int) {
-	return file_vigil_v1_vigil_proto_rawDescGZIP(), []int{2}
+	return file_vigil_v1_vigil_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *GetCheckStatusRequest) GetCheckId() string {
@@ -161,14 +951,20 @@ type GetCheckStatusResponse struct {
 	// state is the check's state decided by the quorum engine across its
 	// regions: "up", "degraded", "down" or "unknown" (fewer eligible regions
 	// than min_regions, so monitoring is impaired).
-	State         string `protobuf:"bytes,3,opt,name=state,proto3" json:"state,omitempty"`
+	State string `protobuf:"bytes,3,opt,name=state,proto3" json:"state,omitempty"`
+	// open_incident_id names the check's open incident, if any.
+	OpenIncidentId string `protobuf:"bytes,4,opt,name=open_incident_id,json=openIncidentId,proto3" json:"open_incident_id,omitempty"`
+	// in_maintenance is true while a maintenance window covers the check.
+	InMaintenance bool `protobuf:"varint,5,opt,name=in_maintenance,json=inMaintenance,proto3" json:"in_maintenance,omitempty"`
+	// flapping is true while the check's state changes too often.
+	Flapping      bool `protobuf:"varint,6,opt,name=flapping,proto3" json:"flapping,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *GetCheckStatusResponse) Reset() {
 	*x = GetCheckStatusResponse{}
-	mi := &file_vigil_v1_vigil_proto_msgTypes[3]
+	mi := &file_vigil_v1_vigil_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -180,7 +976,7 @@ func (x *GetCheckStatusResponse) String() string {
 func (*GetCheckStatusResponse) ProtoMessage() {}
 
 func (x *GetCheckStatusResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_vigil_v1_vigil_proto_msgTypes[3]
+	mi := &file_vigil_v1_vigil_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -193,7 +989,7 @@ func (x *GetCheckStatusResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetCheckStatusResponse.ProtoReflect.Descriptor instead.
 func (*GetCheckStatusResponse) Descriptor() ([]byte, []int) {
-	return file_vigil_v1_vigil_proto_rawDescGZIP(), []int{3}
+	return file_vigil_v1_vigil_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *GetCheckStatusResponse) GetCheck() *Check {
@@ -215,6 +1011,27 @@ func (x *GetCheckStatusResponse) GetState() string {
 		return x.State
 	}
 	return ""
+}
+
+func (x *GetCheckStatusResponse) GetOpenIncidentId() string {
+	if x != nil {
+		return x.OpenIncidentId
+	}
+	return ""
+}
+
+func (x *GetCheckStatusResponse) GetInMaintenance() bool {
+	if x != nil {
+		return x.InMaintenance
+	}
+	return false
+}
+
+func (x *GetCheckStatusResponse) GetFlapping() bool {
+	if x != nil {
+		return x.Flapping
+	}
+	return false
 }
 
 // RegionStatus is a check's latest state in one region.
@@ -242,7 +1059,7 @@ type RegionStatus struct {
 
 func (x *RegionStatus) Reset() {
 	*x = RegionStatus{}
-	mi := &file_vigil_v1_vigil_proto_msgTypes[4]
+	mi := &file_vigil_v1_vigil_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -254,7 +1071,7 @@ func (x *RegionStatus) String() string {
 func (*RegionStatus) ProtoMessage() {}
 
 func (x *RegionStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_vigil_v1_vigil_proto_msgTypes[4]
+	mi := &file_vigil_v1_vigil_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -267,7 +1084,7 @@ func (x *RegionStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RegionStatus.ProtoReflect.Descriptor instead.
 func (*RegionStatus) Descriptor() ([]byte, []int) {
-	return file_vigil_v1_vigil_proto_rawDescGZIP(), []int{4}
+	return file_vigil_v1_vigil_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *RegionStatus) GetRegion() string {
@@ -335,7 +1152,7 @@ type ListResultsRequest struct {
 
 func (x *ListResultsRequest) Reset() {
 	*x = ListResultsRequest{}
-	mi := &file_vigil_v1_vigil_proto_msgTypes[5]
+	mi := &file_vigil_v1_vigil_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -347,7 +1164,7 @@ func (x *ListResultsRequest) String() string {
 func (*ListResultsRequest) ProtoMessage() {}
 
 func (x *ListResultsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_vigil_v1_vigil_proto_msgTypes[5]
+	mi := &file_vigil_v1_vigil_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -360,7 +1177,7 @@ func (x *ListResultsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListResultsRequest.ProtoReflect.Descriptor instead.
 func (*ListResultsRequest) Descriptor() ([]byte, []int) {
-	return file_vigil_v1_vigil_proto_rawDescGZIP(), []int{5}
+	return file_vigil_v1_vigil_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *ListResultsRequest) GetCheckId() string {
@@ -425,7 +1242,7 @@ type ListResultsResponse struct {
 
 func (x *ListResultsResponse) Reset() {
 	*x = ListResultsResponse{}
-	mi := &file_vigil_v1_vigil_proto_msgTypes[6]
+	mi := &file_vigil_v1_vigil_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -437,7 +1254,7 @@ func (x *ListResultsResponse) String() string {
 func (*ListResultsResponse) ProtoMessage() {}
 
 func (x *ListResultsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_vigil_v1_vigil_proto_msgTypes[6]
+	mi := &file_vigil_v1_vigil_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -450,7 +1267,7 @@ func (x *ListResultsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListResultsResponse.ProtoReflect.Descriptor instead.
 func (*ListResultsResponse) Descriptor() ([]byte, []int) {
-	return file_vigil_v1_vigil_proto_rawDescGZIP(), []int{6}
+	return file_vigil_v1_vigil_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *ListResultsResponse) GetResults() []*Result {
@@ -480,7 +1297,7 @@ type WatchResultsRequest struct {
 
 func (x *WatchResultsRequest) Reset() {
 	*x = WatchResultsRequest{}
-	mi := &file_vigil_v1_vigil_proto_msgTypes[7]
+	mi := &file_vigil_v1_vigil_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -492,7 +1309,7 @@ func (x *WatchResultsRequest) String() string {
 func (*WatchResultsRequest) ProtoMessage() {}
 
 func (x *WatchResultsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_vigil_v1_vigil_proto_msgTypes[7]
+	mi := &file_vigil_v1_vigil_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -505,7 +1322,7 @@ func (x *WatchResultsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchResultsRequest.ProtoReflect.Descriptor instead.
 func (*WatchResultsRequest) Descriptor() ([]byte, []int) {
-	return file_vigil_v1_vigil_proto_rawDescGZIP(), []int{7}
+	return file_vigil_v1_vigil_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *WatchResultsRequest) GetCheckId() string {
@@ -533,7 +1350,7 @@ type WatchResultsResponse struct {
 
 func (x *WatchResultsResponse) Reset() {
 	*x = WatchResultsResponse{}
-	mi := &file_vigil_v1_vigil_proto_msgTypes[8]
+	mi := &file_vigil_v1_vigil_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -545,7 +1362,7 @@ func (x *WatchResultsResponse) String() string {
 func (*WatchResultsResponse) ProtoMessage() {}
 
 func (x *WatchResultsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_vigil_v1_vigil_proto_msgTypes[8]
+	mi := &file_vigil_v1_vigil_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -558,7 +1375,7 @@ func (x *WatchResultsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchResultsResponse.ProtoReflect.Descriptor instead.
 func (*WatchResultsResponse) Descriptor() ([]byte, []int) {
-	return file_vigil_v1_vigil_proto_rawDescGZIP(), []int{8}
+	return file_vigil_v1_vigil_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *WatchResultsResponse) GetResult() *Result {
@@ -577,7 +1394,7 @@ type ListProbesRequest struct {
 
 func (x *ListProbesRequest) Reset() {
 	*x = ListProbesRequest{}
-	mi := &file_vigil_v1_vigil_proto_msgTypes[9]
+	mi := &file_vigil_v1_vigil_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -589,7 +1406,7 @@ func (x *ListProbesRequest) String() string {
 func (*ListProbesRequest) ProtoMessage() {}
 
 func (x *ListProbesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_vigil_v1_vigil_proto_msgTypes[9]
+	mi := &file_vigil_v1_vigil_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -602,7 +1419,7 @@ func (x *ListProbesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListProbesRequest.ProtoReflect.Descriptor instead.
 func (*ListProbesRequest) Descriptor() ([]byte, []int) {
-	return file_vigil_v1_vigil_proto_rawDescGZIP(), []int{9}
+	return file_vigil_v1_vigil_proto_rawDescGZIP(), []int{25}
 }
 
 // ListProbesResponse holds the probes.
@@ -616,7 +1433,7 @@ type ListProbesResponse struct {
 
 func (x *ListProbesResponse) Reset() {
 	*x = ListProbesResponse{}
-	mi := &file_vigil_v1_vigil_proto_msgTypes[10]
+	mi := &file_vigil_v1_vigil_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -628,7 +1445,7 @@ func (x *ListProbesResponse) String() string {
 func (*ListProbesResponse) ProtoMessage() {}
 
 func (x *ListProbesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_vigil_v1_vigil_proto_msgTypes[10]
+	mi := &file_vigil_v1_vigil_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -641,7 +1458,7 @@ func (x *ListProbesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListProbesResponse.ProtoReflect.Descriptor instead.
 func (*ListProbesResponse) Descriptor() ([]byte, []int) {
-	return file_vigil_v1_vigil_proto_rawDescGZIP(), []int{10}
+	return file_vigil_v1_vigil_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *ListProbesResponse) GetProbes() []*ProbeInfo {
@@ -691,7 +1508,7 @@ type ProbeInfo struct {
 
 func (x *ProbeInfo) Reset() {
 	*x = ProbeInfo{}
-	mi := &file_vigil_v1_vigil_proto_msgTypes[11]
+	mi := &file_vigil_v1_vigil_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -703,7 +1520,7 @@ func (x *ProbeInfo) String() string {
 func (*ProbeInfo) ProtoMessage() {}
 
 func (x *ProbeInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_vigil_v1_vigil_proto_msgTypes[11]
+	mi := &file_vigil_v1_vigil_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -716,7 +1533,7 @@ func (x *ProbeInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ProbeInfo.ProtoReflect.Descriptor instead.
 func (*ProbeInfo) Descriptor() ([]byte, []int) {
-	return file_vigil_v1_vigil_proto_rawDescGZIP(), []int{11}
+	return file_vigil_v1_vigil_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *ProbeInfo) GetProbeId() string {
@@ -821,7 +1638,7 @@ type RunCheckRequest struct {
 
 func (x *RunCheckRequest) Reset() {
 	*x = RunCheckRequest{}
-	mi := &file_vigil_v1_vigil_proto_msgTypes[12]
+	mi := &file_vigil_v1_vigil_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -833,7 +1650,7 @@ func (x *RunCheckRequest) String() string {
 func (*RunCheckRequest) ProtoMessage() {}
 
 func (x *RunCheckRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_vigil_v1_vigil_proto_msgTypes[12]
+	mi := &file_vigil_v1_vigil_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -846,7 +1663,7 @@ func (x *RunCheckRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RunCheckRequest.ProtoReflect.Descriptor instead.
 func (*RunCheckRequest) Descriptor() ([]byte, []int) {
-	return file_vigil_v1_vigil_proto_rawDescGZIP(), []int{12}
+	return file_vigil_v1_vigil_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *RunCheckRequest) GetCheckId() string {
@@ -867,7 +1684,7 @@ type RunCheckResponse struct {
 
 func (x *RunCheckResponse) Reset() {
 	*x = RunCheckResponse{}
-	mi := &file_vigil_v1_vigil_proto_msgTypes[13]
+	mi := &file_vigil_v1_vigil_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -879,7 +1696,7 @@ func (x *RunCheckResponse) String() string {
 func (*RunCheckResponse) ProtoMessage() {}
 
 func (x *RunCheckResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_vigil_v1_vigil_proto_msgTypes[13]
+	mi := &file_vigil_v1_vigil_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -892,7 +1709,7 @@ func (x *RunCheckResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RunCheckResponse.ProtoReflect.Descriptor instead.
 func (*RunCheckResponse) Descriptor() ([]byte, []int) {
-	return file_vigil_v1_vigil_proto_rawDescGZIP(), []int{13}
+	return file_vigil_v1_vigil_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *RunCheckResponse) GetProbeIds() []string {
@@ -906,16 +1723,57 @@ var File_vigil_v1_vigil_proto protoreflect.FileDescriptor
 
 const file_vigil_v1_vigil_proto_rawDesc = "" +
 	"\n" +
-	"\x14vigil/v1/vigil.proto\x12\bvigil.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x14vigil/v1/check.proto\x1a\x15vigil/v1/result.proto\"\x13\n" +
+	"\x14vigil/v1/vigil.proto\x12\bvigil.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x14vigil/v1/check.proto\x1a\x17vigil/v1/incident.proto\x1a\x15vigil/v1/result.proto\"d\n" +
+	"\x14ListIncidentsRequest\x12\x19\n" +
+	"\bcheck_id\x18\x01 \x01(\tR\acheckId\x12\x1b\n" +
+	"\topen_only\x18\x02 \x01(\bR\bopenOnly\x12\x14\n" +
+	"\x05limit\x18\x03 \x01(\rR\x05limit\"I\n" +
+	"\x15ListIncidentsResponse\x120\n" +
+	"\tincidents\x18\x01 \x03(\v2\x12.vigil.v1.IncidentR\tincidents\"$\n" +
+	"\x12GetIncidentRequest\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\"E\n" +
+	"\x13GetIncidentResponse\x12.\n" +
+	"\bincident\x18\x01 \x01(\v2\x12.vigil.v1.IncidentR\bincident\"<\n" +
+	"\x1aAcknowledgeIncidentRequest\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x0e\n" +
+	"\x02by\x18\x02 \x01(\tR\x02by\"M\n" +
+	"\x1bAcknowledgeIncidentResponse\x12.\n" +
+	"\bincident\x18\x01 \x01(\v2\x12.vigil.v1.IncidentR\bincident\"L\n" +
+	"\x16AddIncidentNoteRequest\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x0e\n" +
+	"\x02by\x18\x02 \x01(\tR\x02by\x12\x12\n" +
+	"\x04text\x18\x03 \x01(\tR\x04text\"I\n" +
+	"\x17AddIncidentNoteResponse\x12.\n" +
+	"\bincident\x18\x01 \x01(\v2\x12.vigil.v1.IncidentR\bincident\"L\n" +
+	"\x16ResolveIncidentRequest\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x0e\n" +
+	"\x02by\x18\x02 \x01(\tR\x02by\x12\x12\n" +
+	"\x04note\x18\x03 \x01(\tR\x04note\"I\n" +
+	"\x17ResolveIncidentResponse\x12.\n" +
+	"\bincident\x18\x01 \x01(\v2\x12.vigil.v1.IncidentR\bincident\"\x1f\n" +
+	"\x1dListMaintenanceWindowsRequest\"o\n" +
+	"\x1eListMaintenanceWindowsResponse\x125\n" +
+	"\awindows\x18\x01 \x03(\v2\x1b.vigil.v1.MaintenanceWindowR\awindows\x12\x16\n" +
+	"\x06active\x18\x02 \x03(\tR\x06active\"U\n" +
+	"\x1eCreateMaintenanceWindowRequest\x123\n" +
+	"\x06window\x18\x01 \x01(\v2\x1b.vigil.v1.MaintenanceWindowR\x06window\"V\n" +
+	"\x1fCreateMaintenanceWindowResponse\x123\n" +
+	"\x06window\x18\x01 \x01(\v2\x1b.vigil.v1.MaintenanceWindowR\x06window\"0\n" +
+	"\x1eDeleteMaintenanceWindowRequest\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\"!\n" +
+	"\x1fDeleteMaintenanceWindowResponse\"\x13\n" +
 	"\x11ListChecksRequest\"=\n" +
 	"\x12ListChecksResponse\x12'\n" +
 	"\x06checks\x18\x01 \x03(\v2\x0f.vigil.v1.CheckR\x06checks\"2\n" +
 	"\x15GetCheckStatusRequest\x12\x19\n" +
-	"\bcheck_id\x18\x01 \x01(\tR\acheckId\"\x87\x01\n" +
+	"\bcheck_id\x18\x01 \x01(\tR\acheckId\"\xf4\x01\n" +
 	"\x16GetCheckStatusResponse\x12%\n" +
 	"\x05check\x18\x01 \x01(\v2\x0f.vigil.v1.CheckR\x05check\x120\n" +
 	"\aregions\x18\x02 \x03(\v2\x16.vigil.v1.RegionStatusR\aregions\x12\x14\n" +
-	"\x05state\x18\x03 \x01(\tR\x05state\"\xf1\x01\n" +
+	"\x05state\x18\x03 \x01(\tR\x05state\x12(\n" +
+	"\x10open_incident_id\x18\x04 \x01(\tR\x0eopenIncidentId\x12%\n" +
+	"\x0ein_maintenance\x18\x05 \x01(\bR\rinMaintenance\x12\x1a\n" +
+	"\bflapping\x18\x06 \x01(\bR\bflapping\"\xf1\x01\n" +
 	"\fRegionStatus\x12\x16\n" +
 	"\x06region\x18\x01 \x01(\tR\x06region\x12$\n" +
 	"\x04last\x18\x02 \x01(\v2\x10.vigil.v1.ResultR\x04last\x12<\n" +
@@ -964,7 +1822,7 @@ const file_vigil_v1_vigil_proto_rawDesc = "" +
 	"\x0fRunCheckRequest\x12\x19\n" +
 	"\bcheck_id\x18\x01 \x01(\tR\acheckId\"/\n" +
 	"\x10RunCheckResponse\x12\x1b\n" +
-	"\tprobe_ids\x18\x01 \x03(\tR\bprobeIds2\xd5\x03\n" +
+	"\tprobe_ids\x18\x01 \x03(\tR\bprobeIds2\xd4\t\n" +
 	"\fVigilService\x12G\n" +
 	"\n" +
 	"ListChecks\x12\x1b.vigil.v1.ListChecksRequest\x1a\x1c.vigil.v1.ListChecksResponse\x12S\n" +
@@ -973,7 +1831,15 @@ const file_vigil_v1_vigil_proto_rawDesc = "" +
 	"\fWatchResults\x12\x1d.vigil.v1.WatchResultsRequest\x1a\x1e.vigil.v1.WatchResultsResponse0\x01\x12G\n" +
 	"\n" +
 	"ListProbes\x12\x1b.vigil.v1.ListProbesRequest\x1a\x1c.vigil.v1.ListProbesResponse\x12A\n" +
-	"\bRunCheck\x12\x19.vigil.v1.RunCheckRequest\x1a\x1a.vigil.v1.RunCheckResponseB1Z/github.com/vigilhq/vigil/proto/vigil/v1;vigilv1b\x06proto3"
+	"\bRunCheck\x12\x19.vigil.v1.RunCheckRequest\x1a\x1a.vigil.v1.RunCheckResponse\x12P\n" +
+	"\rListIncidents\x12\x1e.vigil.v1.ListIncidentsRequest\x1a\x1f.vigil.v1.ListIncidentsResponse\x12J\n" +
+	"\vGetIncident\x12\x1c.vigil.v1.GetIncidentRequest\x1a\x1d.vigil.v1.GetIncidentResponse\x12b\n" +
+	"\x13AcknowledgeIncident\x12$.vigil.v1.AcknowledgeIncidentRequest\x1a%.vigil.v1.AcknowledgeIncidentResponse\x12V\n" +
+	"\x0fAddIncidentNote\x12 .vigil.v1.AddIncidentNoteRequest\x1a!.vigil.v1.AddIncidentNoteResponse\x12V\n" +
+	"\x0fResolveIncident\x12 .vigil.v1.ResolveIncidentRequest\x1a!.vigil.v1.ResolveIncidentResponse\x12k\n" +
+	"\x16ListMaintenanceWindows\x12'.vigil.v1.ListMaintenanceWindowsRequest\x1a(.vigil.v1.ListMaintenanceWindowsResponse\x12n\n" +
+	"\x17CreateMaintenanceWindow\x12(.vigil.v1.CreateMaintenanceWindowRequest\x1a).vigil.v1.CreateMaintenanceWindowResponse\x12n\n" +
+	"\x17DeleteMaintenanceWindow\x12(.vigil.v1.DeleteMaintenanceWindowRequest\x1a).vigil.v1.DeleteMaintenanceWindowResponseB1Z/github.com/vigilhq/vigil/proto/vigil/v1;vigilv1b\x06proto3"
 
 var (
 	file_vigil_v1_vigil_proto_rawDescOnce sync.Once
@@ -987,58 +1853,100 @@ func file_vigil_v1_vigil_proto_rawDescGZIP() []byte {
 	return file_vigil_v1_vigil_proto_rawDescData
 }
 
-var file_vigil_v1_vigil_proto_msgTypes = make([]protoimpl.MessageInfo, 14)
+var file_vigil_v1_vigil_proto_msgTypes = make([]protoimpl.MessageInfo, 30)
 var file_vigil_v1_vigil_proto_goTypes = []any{
-	(*ListChecksRequest)(nil),      // 0: vigil.v1.ListChecksRequest
-	(*ListChecksResponse)(nil),     // 1: vigil.v1.ListChecksResponse
-	(*GetCheckStatusRequest)(nil),  // 2: vigil.v1.GetCheckStatusRequest
-	(*GetCheckStatusResponse)(nil), // 3: vigil.v1.GetCheckStatusResponse
-	(*RegionStatus)(nil),           // 4: vigil.v1.RegionStatus
-	(*ListResultsRequest)(nil),     // 5: vigil.v1.ListResultsRequest
-	(*ListResultsResponse)(nil),    // 6: vigil.v1.ListResultsResponse
-	(*WatchResultsRequest)(nil),    // 7: vigil.v1.WatchResultsRequest
-	(*WatchResultsResponse)(nil),   // 8: vigil.v1.WatchResultsResponse
-	(*ListProbesRequest)(nil),      // 9: vigil.v1.ListProbesRequest
-	(*ListProbesResponse)(nil),     // 10: vigil.v1.ListProbesResponse
-	(*ProbeInfo)(nil),              // 11: vigil.v1.ProbeInfo
-	(*RunCheckRequest)(nil),        // 12: vigil.v1.RunCheckRequest
-	(*RunCheckResponse)(nil),       // 13: vigil.v1.RunCheckResponse
-	(*Check)(nil),                  // 14: vigil.v1.Check
-	(*Result)(nil),                 // 15: vigil.v1.Result
-	(*timestamppb.Timestamp)(nil),  // 16: google.protobuf.Timestamp
+	(*ListIncidentsRequest)(nil),            // 0: vigil.v1.ListIncidentsRequest
+	(*ListIncidentsResponse)(nil),           // 1: vigil.v1.ListIncidentsResponse
+	(*GetIncidentRequest)(nil),              // 2: vigil.v1.GetIncidentRequest
+	(*GetIncidentResponse)(nil),             // 3: vigil.v1.GetIncidentResponse
+	(*AcknowledgeIncidentRequest)(nil),      // 4: vigil.v1.AcknowledgeIncidentRequest
+	(*AcknowledgeIncidentResponse)(nil),     // 5: vigil.v1.AcknowledgeIncidentResponse
+	(*AddIncidentNoteRequest)(nil),          // 6: vigil.v1.AddIncidentNoteRequest
+	(*AddIncidentNoteResponse)(nil),         // 7: vigil.v1.AddIncidentNoteResponse
+	(*ResolveIncidentRequest)(nil),          // 8: vigil.v1.ResolveIncidentRequest
+	(*ResolveIncidentResponse)(nil),         // 9: vigil.v1.ResolveIncidentResponse
+	(*ListMaintenanceWindowsRequest)(nil),   // 10: vigil.v1.ListMaintenanceWindowsRequest
+	(*ListMaintenanceWindowsResponse)(nil),  // 11: vigil.v1.ListMaintenanceWindowsResponse
+	(*CreateMaintenanceWindowRequest)(nil),  // 12: vigil.v1.CreateMaintenanceWindowRequest
+	(*CreateMaintenanceWindowResponse)(nil), // 13: vigil.v1.CreateMaintenanceWindowResponse
+	(*DeleteMaintenanceWindowRequest)(nil),  // 14: vigil.v1.DeleteMaintenanceWindowRequest
+	(*DeleteMaintenanceWindowResponse)(nil), // 15: vigil.v1.DeleteMaintenanceWindowResponse
+	(*ListChecksRequest)(nil),               // 16: vigil.v1.ListChecksRequest
+	(*ListChecksResponse)(nil),              // 17: vigil.v1.ListChecksResponse
+	(*GetCheckStatusRequest)(nil),           // 18: vigil.v1.GetCheckStatusRequest
+	(*GetCheckStatusResponse)(nil),          // 19: vigil.v1.GetCheckStatusResponse
+	(*RegionStatus)(nil),                    // 20: vigil.v1.RegionStatus
+	(*ListResultsRequest)(nil),              // 21: vigil.v1.ListResultsRequest
+	(*ListResultsResponse)(nil),             // 22: vigil.v1.ListResultsResponse
+	(*WatchResultsRequest)(nil),             // 23: vigil.v1.WatchResultsRequest
+	(*WatchResultsResponse)(nil),            // 24: vigil.v1.WatchResultsResponse
+	(*ListProbesRequest)(nil),               // 25: vigil.v1.ListProbesRequest
+	(*ListProbesResponse)(nil),              // 26: vigil.v1.ListProbesResponse
+	(*ProbeInfo)(nil),                       // 27: vigil.v1.ProbeInfo
+	(*RunCheckRequest)(nil),                 // 28: vigil.v1.RunCheckRequest
+	(*RunCheckResponse)(nil),                // 29: vigil.v1.RunCheckResponse
+	(*Incident)(nil),                        // 30: vigil.v1.Incident
+	(*MaintenanceWindow)(nil),               // 31: vigil.v1.MaintenanceWindow
+	(*Check)(nil),                           // 32: vigil.v1.Check
+	(*Result)(nil),                          // 33: vigil.v1.Result
+	(*timestamppb.Timestamp)(nil),           // 34: google.protobuf.Timestamp
 }
 var file_vigil_v1_vigil_proto_depIdxs = []int32{
-	14, // 0: vigil.v1.ListChecksResponse.checks:type_name -> vigil.v1.Check
-	14, // 1: vigil.v1.GetCheckStatusResponse.check:type_name -> vigil.v1.Check
-	4,  // 2: vigil.v1.GetCheckStatusResponse.regions:type_name -> vigil.v1.RegionStatus
-	15, // 3: vigil.v1.RegionStatus.last:type_name -> vigil.v1.Result
-	16, // 4: vigil.v1.RegionStatus.last_pass_at:type_name -> google.protobuf.Timestamp
-	16, // 5: vigil.v1.ListResultsRequest.start_time:type_name -> google.protobuf.Timestamp
-	16, // 6: vigil.v1.ListResultsRequest.end_time:type_name -> google.protobuf.Timestamp
-	15, // 7: vigil.v1.ListResultsResponse.results:type_name -> vigil.v1.Result
-	15, // 8: vigil.v1.WatchResultsResponse.result:type_name -> vigil.v1.Result
-	11, // 9: vigil.v1.ListProbesResponse.probes:type_name -> vigil.v1.ProbeInfo
-	16, // 10: vigil.v1.ProbeInfo.connected_at:type_name -> google.protobuf.Timestamp
-	16, // 11: vigil.v1.ProbeInfo.last_result_at:type_name -> google.protobuf.Timestamp
-	16, // 12: vigil.v1.ProbeInfo.last_heartbeat_at:type_name -> google.protobuf.Timestamp
-	16, // 13: vigil.v1.ProbeInfo.gossip_since:type_name -> google.protobuf.Timestamp
-	0,  // 14: vigil.v1.VigilService.ListChecks:input_type -> vigil.v1.ListChecksRequest
-	2,  // 15: vigil.v1.VigilService.GetCheckStatus:input_type -> vigil.v1.GetCheckStatusRequest
-	5,  // 16: vigil.v1.VigilService.ListResults:input_type -> vigil.v1.ListResultsRequest
-	7,  // 17: vigil.v1.VigilService.WatchResults:input_type -> vigil.v1.WatchResultsRequest
-	9,  // 18: vigil.v1.VigilService.ListProbes:input_type -> vigil.v1.ListProbesRequest
-	12, // 19: vigil.v1.VigilService.RunCheck:input_type -> vigil.v1.RunCheckRequest
-	1,  // 20: vigil.v1.VigilService.ListChecks:output_type -> vigil.v1.ListChecksResponse
-	3,  // 21: vigil.v1.VigilService.GetCheckStatus:output_type -> vigil.v1.GetCheckStatusResponse
-	6,  // 22: vigil.v1.VigilService.ListResults:output_type -> vigil.v1.ListResultsResponse
-	8,  // 23: vigil.v1.VigilService.WatchResults:output_type -> vigil.v1.WatchResultsResponse
-	10, // 24: vigil.v1.VigilService.ListProbes:output_type -> vigil.v1.ListProbesResponse
-	13, // 25: vigil.v1.VigilService.RunCheck:output_type -> vigil.v1.RunCheckResponse
-	20, // [20:26] is the sub-list for method output_type
-	14, // [14:20] is the sub-list for method input_type
-	14, // [14:14] is the sub-list for extension type_name
-	14, // [14:14] is the sub-list for extension extendee
-	0,  // [0:14] is the sub-list for field type_name
+	30, // 0: vigil.v1.ListIncidentsResponse.incidents:type_name -> vigil.v1.Incident
+	30, // 1: vigil.v1.GetIncidentResponse.incident:type_name -> vigil.v1.Incident
+	30, // 2: vigil.v1.AcknowledgeIncidentResponse.incident:type_name -> vigil.v1.Incident
+	30, // 3: vigil.v1.AddIncidentNoteResponse.incident:type_name -> vigil.v1.Incident
+	30, // 4: vigil.v1.ResolveIncidentResponse.incident:type_name -> vigil.v1.Incident
+	31, // 5: vigil.v1.ListMaintenanceWindowsResponse.windows:type_name -> vigil.v1.MaintenanceWindow
+	31, // 6: vigil.v1.CreateMaintenanceWindowRequest.window:type_name -> vigil.v1.MaintenanceWindow
+	31, // 7: vigil.v1.CreateMaintenanceWindowResponse.window:type_name -> vigil.v1.MaintenanceWindow
+	32, // 8: vigil.v1.ListChecksResponse.checks:type_name -> vigil.v1.Check
+	32, // 9: vigil.v1.GetCheckStatusResponse.check:type_name -> vigil.v1.Check
+	20, // 10: vigil.v1.GetCheckStatusResponse.regions:type_name -> vigil.v1.RegionStatus
+	33, // 11: vigil.v1.RegionStatus.last:type_name -> vigil.v1.Result
+	34, // 12: vigil.v1.RegionStatus.last_pass_at:type_name -> google.protobuf.Timestamp
+	34, // 13: vigil.v1.ListResultsRequest.start_time:type_name -> google.protobuf.Timestamp
+	34, // 14: vigil.v1.ListResultsRequest.end_time:type_name -> google.protobuf.Timestamp
+	33, // 15: vigil.v1.ListResultsResponse.results:type_name -> vigil.v1.Result
+	33, // 16: vigil.v1.WatchResultsResponse.result:type_name -> vigil.v1.Result
+	27, // 17: vigil.v1.ListProbesResponse.probes:type_name -> vigil.v1.ProbeInfo
+	34, // 18: vigil.v1.ProbeInfo.connected_at:type_name -> google.protobuf.Timestamp
+	34, // 19: vigil.v1.ProbeInfo.last_result_at:type_name -> google.protobuf.Timestamp
+	34, // 20: vigil.v1.ProbeInfo.last_heartbeat_at:type_name -> google.protobuf.Timestamp
+	34, // 21: vigil.v1.ProbeInfo.gossip_since:type_name -> google.protobuf.Timestamp
+	16, // 22: vigil.v1.VigilService.ListChecks:input_type -> vigil.v1.ListChecksRequest
+	18, // 23: vigil.v1.VigilService.GetCheckStatus:input_type -> vigil.v1.GetCheckStatusRequest
+	21, // 24: vigil.v1.VigilService.ListResults:input_type -> vigil.v1.ListResultsRequest
+	23, // 25: vigil.v1.VigilService.WatchResults:input_type -> vigil.v1.WatchResultsRequest
+	25, // 26: vigil.v1.VigilService.ListProbes:input_type -> vigil.v1.ListProbesRequest
+	28, // 27: vigil.v1.VigilService.RunCheck:input_type -> vigil.v1.RunCheckRequest
+	0,  // 28: vigil.v1.VigilService.ListIncidents:input_type -> vigil.v1.ListIncidentsRequest
+	2,  // 29: vigil.v1.VigilService.GetIncident:input_type -> vigil.v1.GetIncidentRequest
+	4,  // 30: vigil.v1.VigilService.AcknowledgeIncident:input_type -> vigil.v1.AcknowledgeIncidentRequest
+	6,  // 31: vigil.v1.VigilService.AddIncidentNote:input_type -> vigil.v1.AddIncidentNoteRequest
+	8,  // 32: vigil.v1.VigilService.ResolveIncident:input_type -> vigil.v1.ResolveIncidentRequest
+	10, // 33: vigil.v1.VigilService.ListMaintenanceWindows:input_type -> vigil.v1.ListMaintenanceWindowsRequest
+	12, // 34: vigil.v1.VigilService.CreateMaintenanceWindow:input_type -> vigil.v1.CreateMaintenanceWindowRequest
+	14, // 35: vigil.v1.VigilService.DeleteMaintenanceWindow:input_type -> vigil.v1.DeleteMaintenanceWindowRequest
+	17, // 36: vigil.v1.VigilService.ListChecks:output_type -> vigil.v1.ListChecksResponse
+	19, // 37: vigil.v1.VigilService.GetCheckStatus:output_type -> vigil.v1.GetCheckStatusResponse
+	22, // 38: vigil.v1.VigilService.ListResults:output_type -> vigil.v1.ListResultsResponse
+	24, // 39: vigil.v1.VigilService.WatchResults:output_type -> vigil.v1.WatchResultsResponse
+	26, // 40: vigil.v1.VigilService.ListProbes:output_type -> vigil.v1.ListProbesResponse
+	29, // 41: vigil.v1.VigilService.RunCheck:output_type -> vigil.v1.RunCheckResponse
+	1,  // 42: vigil.v1.VigilService.ListIncidents:output_type -> vigil.v1.ListIncidentsResponse
+	3,  // 43: vigil.v1.VigilService.GetIncident:output_type -> vigil.v1.GetIncidentResponse
+	5,  // 44: vigil.v1.VigilService.AcknowledgeIncident:output_type -> vigil.v1.AcknowledgeIncidentResponse
+	7,  // 45: vigil.v1.VigilService.AddIncidentNote:output_type -> vigil.v1.AddIncidentNoteResponse
+	9,  // 46: vigil.v1.VigilService.ResolveIncident:output_type -> vigil.v1.ResolveIncidentResponse
+	11, // 47: vigil.v1.VigilService.ListMaintenanceWindows:output_type -> vigil.v1.ListMaintenanceWindowsResponse
+	13, // 48: vigil.v1.VigilService.CreateMaintenanceWindow:output_type -> vigil.v1.CreateMaintenanceWindowResponse
+	15, // 49: vigil.v1.VigilService.DeleteMaintenanceWindow:output_type -> vigil.v1.DeleteMaintenanceWindowResponse
+	36, // [36:50] is the sub-list for method output_type
+	22, // [22:36] is the sub-list for method input_type
+	22, // [22:22] is the sub-list for extension type_name
+	22, // [22:22] is the sub-list for extension extendee
+	0,  // [0:22] is the sub-list for field type_name
 }
 
 func init() { file_vigil_v1_vigil_proto_init() }
@@ -1047,6 +1955,7 @@ func file_vigil_v1_vigil_proto_init() {
 		return
 	}
 	file_vigil_v1_check_proto_init()
+	file_vigil_v1_incident_proto_init()
 	file_vigil_v1_result_proto_init()
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -1054,7 +1963,7 @@ func file_vigil_v1_vigil_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_vigil_v1_vigil_proto_rawDesc), len(file_vigil_v1_vigil_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   14,
+			NumMessages:   30,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -19,12 +19,20 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	VigilService_ListChecks_FullMethodName     = "/vigil.v1.VigilService/ListChecks"
-	VigilService_GetCheckStatus_FullMethodName = "/vigil.v1.VigilService/GetCheckStatus"
-	VigilService_ListResults_FullMethodName    = "/vigil.v1.VigilService/ListResults"
-	VigilService_WatchResults_FullMethodName   = "/vigil.v1.VigilService/WatchResults"
-	VigilService_ListProbes_FullMethodName     = "/vigil.v1.VigilService/ListProbes"
-	VigilService_RunCheck_FullMethodName       = "/vigil.v1.VigilService/RunCheck"
+	VigilService_ListChecks_FullMethodName              = "/vigil.v1.VigilService/ListChecks"
+	VigilService_GetCheckStatus_FullMethodName          = "/vigil.v1.VigilService/GetCheckStatus"
+	VigilService_ListResults_FullMethodName             = "/vigil.v1.VigilService/ListResults"
+	VigilService_WatchResults_FullMethodName            = "/vigil.v1.VigilService/WatchResults"
+	VigilService_ListProbes_FullMethodName              = "/vigil.v1.VigilService/ListProbes"
+	VigilService_RunCheck_FullMethodName                = "/vigil.v1.VigilService/RunCheck"
+	VigilService_ListIncidents_FullMethodName           = "/vigil.v1.VigilService/ListIncidents"
+	VigilService_GetIncident_FullMethodName             = "/vigil.v1.VigilService/GetIncident"
+	VigilService_AcknowledgeIncident_FullMethodName     = "/vigil.v1.VigilService/AcknowledgeIncident"
+	VigilService_AddIncidentNote_FullMethodName         = "/vigil.v1.VigilService/AddIncidentNote"
+	VigilService_ResolveIncident_FullMethodName         = "/vigil.v1.VigilService/ResolveIncident"
+	VigilService_ListMaintenanceWindows_FullMethodName  = "/vigil.v1.VigilService/ListMaintenanceWindows"
+	VigilService_CreateMaintenanceWindow_FullMethodName = "/vigil.v1.VigilService/CreateMaintenanceWindow"
+	VigilService_DeleteMaintenanceWindow_FullMethodName = "/vigil.v1.VigilService/DeleteMaintenanceWindow"
 )
 
 // VigilServiceClient is the client API for VigilService service.
@@ -47,6 +55,27 @@ type VigilServiceClient interface {
 	// RunCheck asks one connected probe in each of the check's regions to run
 	// it now.
 	RunCheck(ctx context.Context, in *RunCheckRequest, opts ...grpc.CallOption) (*RunCheckResponse, error)
+	// ListIncidents returns incidents, newest first, without their timelines.
+	ListIncidents(ctx context.Context, in *ListIncidentsRequest, opts ...grpc.CallOption) (*ListIncidentsResponse, error)
+	// GetIncident returns one incident with its timeline.
+	GetIncident(ctx context.Context, in *GetIncidentRequest, opts ...grpc.CallOption) (*GetIncidentResponse, error)
+	// AcknowledgeIncident marks an open incident as being worked on, which
+	// stops reminders and escalation. It needs the admin token.
+	AcknowledgeIncident(ctx context.Context, in *AcknowledgeIncidentRequest, opts ...grpc.CallOption) (*AcknowledgeIncidentResponse, error)
+	// AddIncidentNote adds a note to an incident's timeline. It needs the
+	// admin token.
+	AddIncidentNote(ctx context.Context, in *AddIncidentNoteRequest, opts ...grpc.CallOption) (*AddIncidentNoteResponse, error)
+	// ResolveIncident resolves an incident by hand. It needs the admin token.
+	ResolveIncident(ctx context.Context, in *ResolveIncidentRequest, opts ...grpc.CallOption) (*ResolveIncidentResponse, error)
+	// ListMaintenanceWindows returns the maintenance windows, with the ones
+	// active now marked.
+	ListMaintenanceWindows(ctx context.Context, in *ListMaintenanceWindowsRequest, opts ...grpc.CallOption) (*ListMaintenanceWindowsResponse, error)
+	// CreateMaintenanceWindow adds a maintenance window. It needs the admin
+	// token.
+	CreateMaintenanceWindow(ctx context.Context, in *CreateMaintenanceWindowRequest, opts ...grpc.CallOption) (*CreateMaintenanceWindowResponse, error)
+	// DeleteMaintenanceWindow removes a maintenance window. It needs the admin
+	// token.
+	DeleteMaintenanceWindow(ctx context.Context, in *DeleteMaintenanceWindowRequest, opts ...grpc.CallOption) (*DeleteMaintenanceWindowResponse, error)
 }
 
 type vigilServiceClient struct {
@@ -126,6 +155,86 @@ func (c *vigilServiceClient) RunCheck(ctx context.Context, in *RunCheckRequest, 
 	return out, nil
 }
 
+func (c *vigilServiceClient) ListIncidents(ctx context.Context, in *ListIncidentsRequest, opts ...grpc.CallOption) (*ListIncidentsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListIncidentsResponse)
+	err := c.cc.Invoke(ctx, VigilService_ListIncidents_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *vigilServiceClient) GetIncident(ctx context.Context, in *GetIncidentRequest, opts ...grpc.CallOption) (*GetIncidentResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetIncidentResponse)
+	err := c.cc.Invoke(ctx, VigilService_GetIncident_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *vigilServiceClient) AcknowledgeIncident(ctx context.Context, in *AcknowledgeIncidentRequest, opts ...grpc.CallOption) (*AcknowledgeIncidentResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(AcknowledgeIncidentResponse)
+	err := c.cc.Invoke(ctx, VigilService_AcknowledgeIncident_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *vigilServiceClient) AddIncidentNote(ctx context.Context, in *AddIncidentNoteRequest, opts ...grpc.CallOption) (*AddIncidentNoteResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(AddIncidentNoteResponse)
+	err := c.cc.Invoke(ctx, VigilService_AddIncidentNote_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *vigilServiceClient) ResolveIncident(ctx context.Context, in *ResolveIncidentRequest, opts ...grpc.CallOption) (*ResolveIncidentResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ResolveIncidentResponse)
+	err := c.cc.Invoke(ctx, VigilService_ResolveIncident_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *vigilServiceClient) ListMaintenanceWindows(ctx context.Context, in *ListMaintenanceWindowsRequest, opts ...grpc.CallOption) (*ListMaintenanceWindowsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListMaintenanceWindowsResponse)
+	err := c.cc.Invoke(ctx, VigilService_ListMaintenanceWindows_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *vigilServiceClient) CreateMaintenanceWindow(ctx context.Context, in *CreateMaintenanceWindowRequest, opts ...grpc.CallOption) (*CreateMaintenanceWindowResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(CreateMaintenanceWindowResponse)
+	err := c.cc.Invoke(ctx, VigilService_CreateMaintenanceWindow_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *vigilServiceClient) DeleteMaintenanceWindow(ctx context.Context, in *DeleteMaintenanceWindowRequest, opts ...grpc.CallOption) (*DeleteMaintenanceWindowResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(DeleteMaintenanceWindowResponse)
+	err := c.cc.Invoke(ctx, VigilService_DeleteMaintenanceWindow_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // VigilServiceServer is the server API for VigilService service.
 // All implementations must embed UnimplementedVigilServiceServer
 // for forward compatibility.
@@ -146,6 +255,27 @@ type VigilServiceServer interface {
 	// RunCheck asks one connected probe in each of the check's regions to run
 	// it now.
 	RunCheck(context.Context, *RunCheckRequest) (*RunCheckResponse, error)
+	// ListIncidents returns incidents, newest first, without their timelines.
+	ListIncidents(context.Context, *ListIncidentsRequest) (*ListIncidentsResponse, error)
+	// GetIncident returns one incident with its timeline.
+	GetIncident(context.Context, *GetIncidentRequest) (*GetIncidentResponse, error)
+	// AcknowledgeIncident marks an open incident as being worked on, which
+	// stops reminders and escalation. It needs the admin token.
+	AcknowledgeIncident(context.Context, *AcknowledgeIncidentRequest) (*AcknowledgeIncidentResponse, error)
+	// AddIncidentNote adds a note to an incident's timeline. It needs the
+	// admin token.
+	AddIncidentNote(context.Context, *AddIncidentNoteRequest) (*AddIncidentNoteResponse, error)
+	// ResolveIncident resolves an incident by hand. It needs the admin token.
+	ResolveIncident(context.Context, *ResolveIncidentRequest) (*ResolveIncidentResponse, error)
+	// ListMaintenanceWindows returns the maintenance windows, with the ones
+	// active now marked.
+	ListMaintenanceWindows(context.Context, *ListMaintenanceWindowsRequest) (*ListMaintenanceWindowsResponse, error)
+	// CreateMaintenanceWindow adds a maintenance window. It needs the admin
+	// token.
+	CreateMaintenanceWindow(context.Context, *CreateMaintenanceWindowRequest) (*CreateMaintenanceWindowResponse, error)
+	// DeleteMaintenanceWindow removes a maintenance window. It needs the admin
+	// token.
+	DeleteMaintenanceWindow(context.Context, *DeleteMaintenanceWindowRequest) (*DeleteMaintenanceWindowResponse, error)
 	mustEmbedUnimplementedVigilServiceServer()
 }
 
@@ -173,6 +303,30 @@ func (UnimplementedVigilServiceServer) ListProbes(context.Context, *ListProbesRe
 }
 func (UnimplementedVigilServiceServer) RunCheck(context.Context, *RunCheckRequest) (*RunCheckResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method RunCheck not implemented")
+}
+func (UnimplementedVigilServiceServer) ListIncidents(context.Context, *ListIncidentsRequest) (*ListIncidentsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListIncidents not implemented")
+}
+func (UnimplementedVigilServiceServer) GetIncident(context.Context, *GetIncidentRequest) (*GetIncidentResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetIncident not implemented")
+}
+func (UnimplementedVigilServiceServer) AcknowledgeIncident(context.Context, *AcknowledgeIncidentRequest) (*AcknowledgeIncidentResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method AcknowledgeIncident not implemented")
+}
+func (UnimplementedVigilServiceServer) AddIncidentNote(context.Context, *AddIncidentNoteRequest) (*AddIncidentNoteResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method AddIncidentNote not implemented")
+}
+func (UnimplementedVigilServiceServer) ResolveIncident(context.Context, *ResolveIncidentRequest) (*ResolveIncidentResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ResolveIncident not implemented")
+}
+func (UnimplementedVigilServiceServer) ListMaintenanceWindows(context.Context, *ListMaintenanceWindowsRequest) (*ListMaintenanceWindowsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListMaintenanceWindows not implemented")
+}
+func (UnimplementedVigilServiceServer) CreateMaintenanceWindow(context.Context, *CreateMaintenanceWindowRequest) (*CreateMaintenanceWindowResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method CreateMaintenanceWindow not implemented")
+}
+func (UnimplementedVigilServiceServer) DeleteMaintenanceWindow(context.Context, *DeleteMaintenanceWindowRequest) (*DeleteMaintenanceWindowResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method DeleteMaintenanceWindow not implemented")
 }
 func (UnimplementedVigilServiceServer) mustEmbedUnimplementedVigilServiceServer() {}
 func (UnimplementedVigilServiceServer) testEmbeddedByValue()                      {}
@@ -296,6 +450,150 @@ func _VigilService_RunCheck_Handler(srv interface{}, ctx context.Context, dec fu
 	return interceptor(ctx, in, info, handler)
 }
 
+func _VigilService_ListIncidents_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListIncidentsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(VigilServiceServer).ListIncidents(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: VigilService_ListIncidents_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(VigilServiceServer).ListIncidents(ctx, req.(*ListIncidentsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _VigilService_GetIncident_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetIncidentRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(VigilServiceServer).GetIncident(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: VigilService_GetIncident_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(VigilServiceServer).GetIncident(ctx, req.(*GetIncidentRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _VigilService_AcknowledgeIncident_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(AcknowledgeIncidentRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(VigilServiceServer).AcknowledgeIncident(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: VigilService_AcknowledgeIncident_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(VigilServiceServer).AcknowledgeIncident(ctx, req.(*AcknowledgeIncidentRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _VigilService_AddIncidentNote_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(AddIncidentNoteRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(VigilServiceServer).AddIncidentNote(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: VigilService_AddIncidentNote_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(VigilServiceServer).AddIncidentNote(ctx, req.(*AddIncidentNoteRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _VigilService_ResolveIncident_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ResolveIncidentRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(VigilServiceServer).ResolveIncident(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: VigilService_ResolveIncident_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(VigilServiceServer).ResolveIncident(ctx, req.(*ResolveIncidentRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _VigilService_ListMaintenanceWindows_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListMaintenanceWindowsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(VigilServiceServer).ListMaintenanceWindows(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: VigilService_ListMaintenanceWindows_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(VigilServiceServer).ListMaintenanceWindows(ctx, req.(*ListMaintenanceWindowsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _VigilService_CreateMaintenanceWindow_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CreateMaintenanceWindowRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(VigilServiceServer).CreateMaintenanceWindow(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: VigilService_CreateMaintenanceWindow_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(VigilServiceServer).CreateMaintenanceWindow(ctx, req.(*CreateMaintenanceWindowRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _VigilService_DeleteMaintenanceWindow_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(DeleteMaintenanceWindowRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(VigilServiceServer).DeleteMaintenanceWindow(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: VigilService_DeleteMaintenanceWindow_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(VigilServiceServer).DeleteMaintenanceWindow(ctx, req.(*DeleteMaintenanceWindowRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // VigilService_ServiceDesc is the grpc.ServiceDesc for VigilService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -322,6 +620,38 @@ var VigilService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "RunCheck",
 			Handler:    _VigilService_RunCheck_Handler,
+		},
+		{
+			MethodName: "ListIncidents",
+			Handler:    _VigilService_ListIncidents_Handler,
+		},
+		{
+			MethodName: "GetIncident",
+			Handler:    _VigilService_GetIncident_Handler,
+		},
+		{
+			MethodName: "AcknowledgeIncident",
+			Handler:    _VigilService_AcknowledgeIncident_Handler,
+		},
+		{
+			MethodName: "AddIncidentNote",
+			Handler:    _VigilService_AddIncidentNote_Handler,
+		},
+		{
+			MethodName: "ResolveIncident",
+			Handler:    _VigilService_ResolveIncident_Handler,
+		},
+		{
+			MethodName: "ListMaintenanceWindows",
+			Handler:    _VigilService_ListMaintenanceWindows_Handler,
+		},
+		{
+			MethodName: "CreateMaintenanceWindow",
+			Handler:    _VigilService_CreateMaintenanceWindow_Handler,
+		},
+		{
+			MethodName: "DeleteMaintenanceWindow",
+			Handler:    _VigilService_DeleteMaintenanceWindow_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{
