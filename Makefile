@@ -9,6 +9,7 @@ MAKEFLAGS += --no-print-directory
 BUF_VERSION                := v1.75.0
 PROTOC_GEN_GO_VERSION      := v1.36.12
 PROTOC_GEN_GO_GRPC_VERSION := v1.6.0
+MAILPIT_VERSION            := v1.33.1
 
 TMP_BIN  := $(CURDIR)/.tmp/bin
 BUF      := $(TMP_BIN)/buf
@@ -18,6 +19,11 @@ GO_TEST_FLAGS ?=
 # Packages whose tests drive Chromium run one at a time, after the rest: on
 # two cores, two Chromium suites at once make timings and tests noisy.
 CHROMIUM_PKGS := ./probe/internal/browser/... ./internal/demo/...
+# Packages whose tests run gossip meshes on loopback also run one at a time:
+# memberlist's failure detector is timing-based, and a starved machine makes
+# it see deaths that did not happen.
+MESH_PKGS := ./probe ./internal/gossip/...
+TEST_LOG := .tmp/test.log
 DEMO_ARGS ?=
 
 .PHONY: help
@@ -34,8 +40,15 @@ demo: chromium build ## Run the whole mesh on this machine: shop, coordinator, t
 
 .PHONY: test
 test: chromium check-generate lint ## Run every test, with real Chromium, gRPC and SQLite.
-	go test -race -count=1 -timeout 10m $(GO_TEST_FLAGS) $$(go list ./... | grep -v -e /probe/internal/browser -e /internal/demo)
-	go test -count=1 -p 1 -timeout 10m $(GO_TEST_FLAGS) $(CHROMIUM_PKGS)
+	@mkdir -p .tmp; : > $(TEST_LOG)
+	@set -o pipefail; { \
+	  go test -race -count=1 -timeout 10m $(GO_TEST_FLAGS) $$(go list ./... | grep -v -e /probe/internal/browser -e /internal/demo -e '/probe$$' -e /internal/gossip) && \
+	  go test -race -count=1 -p 1 -timeout 10m $(GO_TEST_FLAGS) $(MESH_PKGS) && \
+	  go test -count=1 -p 1 -timeout 10m $(GO_TEST_FLAGS) $(CHROMIUM_PKGS); \
+	} 2>&1 | tee -a $(TEST_LOG) || { \
+	  echo; echo "== failures (from $(TEST_LOG); test logs left out) =="; \
+	  grep -E -e '^(--- FAIL|FAIL|panic:)' -e '^ +[a-z_]+_test\.go:[0-9]+:' $(TEST_LOG) | grep -v 'testlog\.go:' | head -50; \
+	  exit 1; }
 
 .PHONY: bench
 bench: chromium ## Run the benchmarks (browser flows, ingest, gossip, check files) and print a table.
@@ -80,6 +93,11 @@ $(TMP_BIN)/protoc-gen-go:
 	GOBIN=$(TMP_BIN) go install google.golang.org/protobuf/cmd/protoc-gen-go@$(PROTOC_GEN_GO_VERSION)
 $(TMP_BIN)/protoc-gen-go-grpc:
 	GOBIN=$(TMP_BIN) go install google.golang.org/grpc/cmd/protoc-gen-go-grpc@$(PROTOC_GEN_GO_GRPC_VERSION)
+
+.PHONY: mailpit
+mailpit: $(TMP_BIN)/mailpit ## Install Mailpit (a real SMTP server) for the email notifier's tests.
+$(TMP_BIN)/mailpit:
+	GOBIN=$(TMP_BIN) go install github.com/axllent/mailpit@$(MAILPIT_VERSION)
 
 .PHONY: clean
 clean: ## Remove build outputs (keeps .tmp/bin tools).
