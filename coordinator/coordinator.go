@@ -14,10 +14,13 @@ import (
 	"log/slog"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/vigilhq/vigil/coordinator/internal/api"
 	"github.com/vigilhq/vigil/coordinator/internal/catalog"
+	"github.com/vigilhq/vigil/coordinator/internal/incident"
 	"github.com/vigilhq/vigil/coordinator/internal/ingest"
+	"github.com/vigilhq/vigil/coordinator/internal/notify"
 	"github.com/vigilhq/vigil/coordinator/internal/probes"
 	"github.com/vigilhq/vigil/coordinator/internal/session"
 	"github.com/vigilhq/vigil/coordinator/internal/store"
@@ -50,6 +53,16 @@ type Config struct {
 	// AdvertiseAPI is the gRPC address probes dial, advertised in gossip;
 	// empty means the listener's address.
 	AdvertiseAPI string
+	// AdminToken guards VigilService's write calls (acknowledge, notes,
+	// resolve, maintenance windows, run now); empty makes the API read-only.
+	AdminToken string
+	// Channels are the notification channels routes name.
+	Channels []notify.Channel
+	// Maintenance are the check file's maintenance windows.
+	Maintenance []*vigilv1.MaintenanceWindow
+	// NotifyBackoff is the first retry delay of a failed notification;
+	// 0 means the dispatcher's default. Tests shorten it.
+	NotifyBackoff time.Duration
 }
 
 // DefaultMaxRecvBytes is gRPC's own default: it holds a full batch of 1,000
@@ -71,6 +84,8 @@ type Coordinator struct {
 	sessions *session.Server
 	api      *api.Server
 	decide   *decider
+	notify   *notify.Dispatcher
+	incident *incident.Manager
 
 	serveMu sync.Mutex
 	served  bool
@@ -108,6 +123,36 @@ func New(ctx context.Context, cfg Config) (*Coordinator, error) {
 		watch:   ingest.NewBroadcaster(),
 		decide:  newDecider(cfg.Checks, base.With("component", "quorum")),
 	}
+	notifiers := make(map[string]notify.Notifier, len(cfg.Channels))
+	for _, ch := range cfg.Channels {
+		n, err := notify.New(ch)
+		if err != nil {
+			st.Close()
+			return nil, fmt.Errorf("notification channel %s: %w", ch.Name, err)
+		}
+		notifiers[ch.Name] = n
+	}
+	var mgr *incident.Manager
+	c.notify = notify.NewDispatcher(notify.DispatcherConfig{
+		Notifiers: notifiers,
+		Backoff:   cfg.NotifyBackoff,
+		OnAttempt: func(a notify.Attempt) { mgr.RecordAttempt(a) },
+		OnDeadLetter: func(channel string, m notify.Message, err error) {
+			mgr.DeadLetter(channel, m, err)
+		},
+		Logger: base.With("component", "notify"),
+	})
+	mgr, err = incident.New(ctx, incident.Config{
+		Store: st, Sender: c.notify, Status: c.decide.engine.Status,
+		Checks: cfg.Checks, Maintenance: cfg.Maintenance,
+		Logger: base.With("component", "incident"),
+	})
+	if err != nil {
+		st.Close()
+		return nil, fmt.Errorf("incidents: %w", err)
+	}
+	c.incident = mgr
+	c.decide.incidents = mgr
 	c.decide.confirm = func(checkID string, regions []string) []string {
 		check, ok := c.catalog.Get(checkID)
 		if !ok {
@@ -119,7 +164,7 @@ func New(ctx context.Context, cfg Config) (*Coordinator, error) {
 	// that asks for the check's status finds the result counted.
 	c.ingest = ingest.New(st, fanout{c.decide, c.watch}, log.With("subsystem", "ingest"))
 	c.sessions = session.New(c.reg, c.ingest, c.catalog, log.With("subsystem", "session"))
-	c.api = api.New(c.catalog, st, c.reg, c.watch, c.decide.engine, log.With("subsystem", "api"))
+	c.api = api.New(c.catalog, st, c.reg, c.watch, c.decide.engine, mgr, log.With("subsystem", "api"))
 	log.Info("coordinator ready", "version", cfg.Version, "data_dir", cfg.DataDir, "checks", len(cfg.Checks))
 	return c, nil
 }
@@ -131,6 +176,7 @@ func (c *Coordinator) SetChecks(checks []*vigilv1.Check) {
 	c.catalog.Set(checks)
 	c.reg.SetChecks(checks)
 	c.decide.setChecks(checks)
+	c.incident.SetChecks(checks)
 	c.log.Info("checks reloaded", "checks", len(checks))
 }
 

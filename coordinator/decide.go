@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/vigilhq/vigil/coordinator/internal/incident"
 	"github.com/vigilhq/vigil/coordinator/internal/ingest"
 	"github.com/vigilhq/vigil/coordinator/internal/quorum"
 	"github.com/vigilhq/vigil/internal/gossip"
@@ -30,6 +31,9 @@ type decider struct {
 	// confirm asks probes in regions to run checkID now (fast
 	// confirmation); nil does nothing. It must not block.
 	confirm func(checkID string, regions []string) []string
+	// incidents acts on the decisions; nil records none (tests of the
+	// engine's wiring alone).
+	incidents *incident.Manager
 
 	mu   sync.Mutex
 	live map[string]int // region -> live probes last given to the engine
@@ -44,6 +48,9 @@ func newDecider(checks []*vigilv1.Check, log *slog.Logger) *decider {
 // part of the decided state.
 func (d *decider) Publish(results []*vigilv1.Result) {
 	now := d.now()
+	if d.incidents != nil {
+		d.incidents.Observe(context.Background(), results, now)
+	}
 	for _, r := range results {
 		d.report(d.engine.Observe(r, now))
 	}
@@ -65,7 +72,11 @@ func (d *decider) run(ctx context.Context, members func() []gossip.Member, regio
 		if members != nil {
 			d.syncLive(members(), regions())
 		}
-		d.report(d.engine.Tick(d.now()))
+		now := d.now()
+		d.report(d.engine.Tick(now))
+		if d.incidents != nil {
+			d.incidents.Tick(ctx, now)
+		}
 		select {
 		case <-ctx.Done():
 			return
@@ -112,8 +123,15 @@ func (d *decider) syncLive(members []gossip.Member, regions []string) {
 	}
 }
 
-// report logs decisions.
+// report logs decisions, acts on confirmation requests and hands state
+// changes to the incident manager.
 func (d *decider) report(ds []quorum.Decision) {
+	if len(ds) == 0 {
+		return
+	}
+	if d.incidents != nil {
+		defer d.incidents.Decide(context.Background(), ds)
+	}
 	for _, x := range ds {
 		switch x.Kind {
 		case quorum.KindStateChanged:

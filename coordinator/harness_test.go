@@ -28,6 +28,16 @@ const guard = 10 * time.Second
 
 var t0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 
+// testAdminToken is the harness's admin token; its client sends it.
+const testAdminToken = "test-admin-token"
+
+// withToken sends "authorization: Bearer token" with every unary call.
+func withToken(token string) grpc.UnaryClientInterceptor {
+	return func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
+		return invoker(metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+token), method, req, reply, cc, opts...)
+	}
+}
+
 // harness is a coordinator serving on 127.0.0.1:0 and a client connection.
 type harness struct {
 	t     testing.TB
@@ -52,6 +62,9 @@ func start(t testing.TB, cfg coordinator.Config) *harness {
 	if cfg.Logger == nil {
 		cfg.Logger = testlog.New(t)
 	}
+	if cfg.AdminToken == "" {
+		cfg.AdminToken = testAdminToken
+	}
 	c, err := coordinator.New(t.Context(), cfg)
 	if err != nil {
 		t.Fatalf("New: %v", err)
@@ -63,7 +76,8 @@ func start(t testing.TB, cfg coordinator.Config) *harness {
 	ctx, cancel := context.WithCancel(context.Background())
 	h := &harness{t: t, c: c, addr: lis.Addr().String(), dir: cfg.DataDir, cancel: cancel, served: make(chan error, 1)}
 	go func() { h.served <- c.Serve(ctx, lis) }()
-	h.conn, err = grpc.NewClient(h.addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	h.conn, err = grpc.NewClient(h.addr, grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithUnaryInterceptor(withToken(cfg.AdminToken)))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -51,7 +51,7 @@ func (c *Coordinator) Serve(ctx context.Context, lis net.Listener) error {
 	c.served = true
 	c.serveMu.Unlock()
 
-	unaryAuth, streamAuth := session.TokenInterceptors(c.cfg.ProbeToken)
+	unaryAuth, streamAuth := session.TokenInterceptors(session.Tokens{Probe: c.cfg.ProbeToken, Admin: c.cfg.AdminToken})
 	srv := grpc.NewServer(
 		grpc.MaxRecvMsgSize(c.cfg.MaxRecvBytes),
 		grpc.KeepaliveEnforcementPolicy(enforcement),
@@ -88,6 +88,14 @@ func (c *Coordinator) Serve(ctx context.Context, lis net.Listener) error {
 		defer close(ticked)
 		c.decide.run(tickCtx, members, c.checkRegions)
 	}()
+	// Notifications are delivered until the very end: the dispatcher stops
+	// after a last flush, once nothing can queue more.
+	notifyCtx, stopNotify := context.WithCancel(context.Background())
+	notified := make(chan struct{})
+	go func() {
+		defer close(notified)
+		c.notify.Run(notifyCtx)
+	}()
 	c.log.Info("serving gRPC", "addr", lis.Addr().String())
 
 	var err error
@@ -99,8 +107,19 @@ func (c *Coordinator) Serve(ctx context.Context, lis net.Listener) error {
 	stopTick()
 	<-ticked
 	c.shutdown(srv, hs)
+	flushCtx, cancel := context.WithTimeout(context.Background(), notifyFlushTimeout)
+	if ferr := c.notify.Flush(flushCtx); ferr != nil {
+		c.log.Warn("notifications still queued at shutdown", "err", ferr)
+	}
+	cancel()
+	stopNotify()
+	<-notified
 	return err
 }
+
+// notifyFlushTimeout bounds how long shutdown waits for queued
+// notifications (a resolve sent as the coordinator stops, say).
+const notifyFlushTimeout = 5 * time.Second
 
 // shutdown stops input first (sessions, so no new results arrive), then the
 // watchers, then the server, and finally commits what ingest holds.

@@ -9,6 +9,7 @@ import (
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/metadata"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -19,15 +20,17 @@ import (
 
 // clientFlags are the flags of the verbs that query a coordinator.
 type clientFlags struct {
-	addr    string
-	json    bool
-	timeout time.Duration
+	addr      string
+	json      bool
+	timeout   time.Duration
+	tokenFile string
 }
 
 func (c *clientFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.addr, "coordinator", "127.0.0.1:7070", "coordinator gRPC address")
 	fs.BoolVar(&c.json, "json", false, "print the API response as JSON")
 	fs.DurationVar(&c.timeout, "timeout", 10*time.Second, "deadline of the whole call")
+	fs.StringVar(&c.tokenFile, "admin-token-file", "", "file holding the admin token for write calls (else $VIGIL_ADMIN_TOKEN)")
 }
 
 // dial connects to the coordinator's VigilService and bounds ctx.
@@ -35,6 +38,14 @@ func (c *clientFlags) dial(ctx context.Context) (vigilv1.VigilServiceClient, con
 	conn, err := grpc.NewClient(c.addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("dial coordinator %s: %w", c.addr, err)
+	}
+	token, err := secret(c.tokenFile, "VIGIL_ADMIN_TOKEN")
+	if err != nil {
+		conn.Close()
+		return nil, nil, nil, err
+	}
+	if token != "" {
+		ctx = metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+token)
 	}
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	return vigilv1.NewVigilServiceClient(conn), ctx, func() { cancel(); conn.Close() }, nil

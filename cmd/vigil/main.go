@@ -73,7 +73,12 @@ func commands() []command {
 		{"status", "show the latest result of each check per region", runStatus},
 		{"results", "list stored results", runResults},
 		{"probes", "list the probes a coordinator knows", runProbes},
-		{"run", "ask the probes to run a check now", runRunNow},
+		{"run", "ask the probes to run a check now (admin token)", runRunNow},
+		{"incidents", "list incidents, or show one with its timeline", runIncidents},
+		{"ack", "acknowledge an incident (admin token)", runAck},
+		{"note", "add a note to an incident's timeline (admin token)", runNote},
+		{"resolve", "resolve an incident by hand (admin token)", runResolve},
+		{"maintenance", "list, create or delete maintenance windows", runMaintenance},
 		{"version", "print the version", runVersion},
 	}
 }

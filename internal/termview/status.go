@@ -79,12 +79,7 @@ func statusName(r *vigilv1.Result) string {
 
 // ClassName is the short name of an error class as users write it (dns,
 // connect, tls, http_status, timeout, assertion, script, probe).
-func ClassName(c vigilv1.ErrorClass) string {
-	if c == vigilv1.ErrorClass_ERROR_CLASS_UNSPECIFIED {
-		return ""
-	}
-	return strings.ToLower(strings.TrimPrefix(c.String(), "ERROR_CLASS_"))
-}
+func ClassName(c vigilv1.ErrorClass) string { return c.Short() }
 
 func failure(r *vigilv1.Result) string {
 	if r.GetStatus() == vigilv1.ResultStatus_RESULT_STATUS_PASS {

@@ -43,6 +43,10 @@ func (s *Server) GetCheckStatus(ctx context.Context, req *vigilv1.GetCheckStatus
 	if ok {
 		resp.State = string(decided.State)
 	}
+	if s.inc != nil {
+		info := s.inc.CheckInfo(check.GetId(), time.Now())
+		resp.OpenIncidentId, resp.InMaintenance, resp.Flapping = info.OpenIncidentID, info.InMaintenance, info.Flapping
+	}
 	for _, region := range sortedUnique(check.GetRegions()) {
 		rs := byRegion[region]
 		if rs == nil {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/vigilhq/vigil/coordinator/internal/catalog"
+	"github.com/vigilhq/vigil/coordinator/internal/incident"
 	"github.com/vigilhq/vigil/coordinator/internal/ingest"
 	"github.com/vigilhq/vigil/coordinator/internal/probes"
 	"github.com/vigilhq/vigil/coordinator/internal/quorum"
@@ -38,10 +39,11 @@ type Server struct {
 	reg     *probes.Registry
 	watch   *ingest.Broadcaster
 	decided Decisions
+	inc     *incident.Manager
 	log     *slog.Logger
 }
 
 // New returns the API server.
-func New(cat *catalog.Catalog, results Results, reg *probes.Registry, watch *ingest.Broadcaster, decided Decisions, log *slog.Logger) *Server {
-	return &Server{cat: cat, results: results, reg: reg, watch: watch, decided: decided, log: log}
+func New(cat *catalog.Catalog, results Results, reg *probes.Registry, watch *ingest.Broadcaster, decided Decisions, inc *incident.Manager, log *slog.Logger) *Server {
+	return &Server{cat: cat, results: results, reg: reg, watch: watch, decided: decided, inc: inc, log: log}
 }

@@ -53,6 +53,7 @@ func TestToStatus(t *testing.T) {
 
 func TestAuthorize(t *testing.T) {
 	const method = "/vigil.v1.ProbeService/Connect"
+	const ack = "/vigil.v1.VigilService/AcknowledgeIncident"
 	ctxWith := func(vals ...string) context.Context {
 		md := metadata.MD{}
 		for _, v := range vals {
@@ -60,28 +61,33 @@ func TestAuthorize(t *testing.T) {
 		}
 		return metadata.NewIncomingContext(t.Context(), md)
 	}
+	probe := Tokens{Probe: "tok"}
+	both := Tokens{Probe: "tok", Admin: "adm"}
 	for _, tt := range []struct {
-		name, token, method string
-		ctx                 context.Context
-		ok                  bool
+		name   string
+		tokens Tokens
+		method string
+		ctx    context.Context
+		code   codes.Code
 	}{
-		{"no token configured", "", method, t.Context(), true},
-		{"other service", "tok", "/vigil.v1.VigilService/ListChecks", t.Context(), true},
-		{"right", "tok", method, ctxWith("Bearer tok"), true},
-		{"scheme case", "tok", method, ctxWith("bearer tok"), true},
-		{"missing", "tok", method, t.Context(), false},
-		{"wrong", "tok", method, ctxWith("Bearer tak"), false},
-		{"prefix of token", "tok", method, ctxWith("Bearer to"), false},
-		{"two values", "tok", method, ctxWith("Bearer tok", "Bearer tok"), false},
-		{"short", "tok", method, ctxWith("Bear"), false},
+		{"no token configured", Tokens{}, method, t.Context(), codes.OK},
+		{"read call", both, "/vigil.v1.VigilService/ListChecks", t.Context(), codes.OK},
+		{"right", probe, method, ctxWith("Bearer tok"), codes.OK},
+		{"scheme case", probe, method, ctxWith("bearer tok"), codes.OK},
+		{"missing", probe, method, t.Context(), codes.Unauthenticated},
+		{"wrong", probe, method, ctxWith("Bearer tak"), codes.Unauthenticated},
+		{"prefix of token", probe, method, ctxWith("Bearer to"), codes.Unauthenticated},
+		{"two values", probe, method, ctxWith("Bearer tok", "Bearer tok"), codes.Unauthenticated},
+		{"short", probe, method, ctxWith("Bear"), codes.Unauthenticated},
+		{"admin call without admin token configured", probe, ack, ctxWith("Bearer tok"), codes.PermissionDenied},
+		{"admin call with the probe token", both, ack, ctxWith("Bearer tok"), codes.Unauthenticated},
+		{"admin call without a token", both, ack, t.Context(), codes.Unauthenticated},
+		{"admin call", both, ack, ctxWith("Bearer adm"), codes.OK},
+		{"run now is a write call", both, "/vigil.v1.VigilService/RunCheck", t.Context(), codes.Unauthenticated},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			err := authorize(tt.ctx, tt.token, tt.method)
-			if (err == nil) != tt.ok {
-				t.Fatalf("authorize = %v, want ok=%v", err, tt.ok)
-			}
-			if err != nil && status.Code(err) != codes.Unauthenticated {
-				t.Fatalf("code %v, want Unauthenticated", status.Code(err))
+			if err := authorize(tt.ctx, tt.tokens, tt.method); status.Code(err) != tt.code {
+				t.Fatalf("authorize = %v, want code %v", err, tt.code)
 			}
 		})
 	}
