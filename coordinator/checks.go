@@ -2,6 +2,7 @@ package coordinator
 
 import (
 	"github.com/vigilhq/vigil/coordinator/internal/checkfile"
+	"github.com/vigilhq/vigil/coordinator/internal/notify"
 	vigilv1 "github.com/vigilhq/vigil/proto/vigil/v1"
 )
 
@@ -15,4 +16,26 @@ func LoadChecks(path string) ([]*vigilv1.Check, error) {
 // in error messages.
 func ParseChecks(name string, data []byte) ([]*vigilv1.Check, error) {
 	return checkfile.Parse(name, data)
+}
+
+// VerifyWebhook reports whether signature (the X-Vigil-Signature header
+// of a webhook delivery) signs timestamp (X-Vigil-Timestamp) and body with
+// secret, for receivers written in Go.
+func VerifyWebhook(secret, timestamp string, body []byte, signature string) bool {
+	return notify.Verify(secret, timestamp, body, signature)
+}
+
+// CheckFile is a loaded check file: its checks, notification channels and
+// maintenance windows.
+type CheckFile = checkfile.File
+
+// LoadCheckFile reads a whole check file. lookupEnv resolves the
+// environment variables the file names for secrets; nil means
+// os.LookupEnv.
+func LoadCheckFile(path string, lookupEnv func(name string) (string, bool)) (*CheckFile, error) {
+	var opts []checkfile.Option
+	if lookupEnv != nil {
+		opts = append(opts, checkfile.WithLookupEnv(lookupEnv))
+	}
+	return checkfile.LoadFile(path, opts...)
 }

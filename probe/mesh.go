@@ -147,7 +147,15 @@ func (m *mesh) resolver() func() (string, error) {
 
 // leave leaves the mesh gracefully, bounded: peers see "left" and take the
 // probe's checks at once. The scheduler has stopped by then.
-func (m *mesh) leave() {
+func (m *mesh) leave(ctx context.Context) {
+	if errors.Is(context.Cause(ctx), ErrKilled) {
+		// A simulated kill -9: go silent, so the peers find the probe
+		// dead through failure detection, as they would a crash.
+		if err := m.g.Shutdown(); err != nil {
+			m.log.Warn("stop gossip", "err", err)
+		}
+		return
+	}
 	if err := m.g.Leave(leaveTimeout); err != nil {
 		m.log.Warn("leave the mesh", "err", err)
 	}

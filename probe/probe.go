@@ -57,6 +57,12 @@ type Config struct {
 	Logger *slog.Logger
 }
 
+// ErrKilled, as the cause of Run's context (context.WithCancelCause),
+// stops the probe the way kill -9 would as far as its peers can tell: it
+// goes silent in gossip instead of leaving, so they must detect its death.
+// Demos and tests use it to simulate a crash inside one process.
+var ErrKilled = errors.New("probe killed")
+
 // Run runs the probe until ctx is done. It returns an error only when the
 // probe cannot start (for example Chromium is missing); a coordinator that
 // cannot be reached is retried with backoff while cached checks keep running.
@@ -91,7 +97,7 @@ func Run(ctx context.Context, cfg Config) error {
 		if err != nil {
 			return err
 		}
-		defer m.leave()
+		defer m.leave(ctx)
 	}
 	up, err := uplink.New(uplink.Config{
 		Addr:    cfg.Coordinator,

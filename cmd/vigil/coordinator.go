@@ -19,6 +19,7 @@ func runCoordinator(ctx context.Context, args []string, stdout, stderr io.Writer
 	dataDir := fs.String("data-dir", "data", "directory for the SQLite store")
 	checksFile := fs.String("checks", "checks.yaml", "check file to load")
 	tokenFile := fs.String("probe-token-file", "", "file holding the token probes must present (else $VIGIL_PROBE_TOKEN; empty: no auth)")
+	adminFile := fs.String("admin-token-file", "", "file holding the admin token write calls must present (else $VIGIL_ADMIN_TOKEN; empty: the API is read-only)")
 	advertiseAPI := fs.String("advertise-api", "", "gRPC address advertised to probes in gossip (default: the listen address)")
 	var lf logFlags
 	lf.register(fs, "info")
@@ -36,11 +37,16 @@ func runCoordinator(ctx context.Context, args []string, stdout, stderr io.Writer
 	if err != nil {
 		return err
 	}
-	checks, err := coordinator.LoadChecks(*checksFile)
+	file, err := coordinator.LoadCheckFile(*checksFile, nil)
 	if err != nil {
 		return err
 	}
+	checks := file.Checks
 	token, err := secret(*tokenFile, "VIGIL_PROBE_TOKEN")
+	if err != nil {
+		return err
+	}
+	adminToken, err := secret(*adminFile, "VIGIL_ADMIN_TOKEN")
 	if err != nil {
 		return err
 	}
@@ -48,9 +54,13 @@ func runCoordinator(ctx context.Context, args []string, stdout, stderr io.Writer
 		DataDir:    *dataDir,
 		Checks:     checks,
 		ProbeToken: token,
-		Logger:     log,
-		Version:    buildinfo.Version,
-		Gossip:     gcfg,
+		AdminToken: adminToken,
+		Channels:   file.Channels,
+
+		Maintenance: file.Maintenance,
+		Logger:      log,
+		Version:     buildinfo.Version,
+		Gossip:      gcfg,
 
 		AdvertiseAPI: *advertiseAPI,
 	})

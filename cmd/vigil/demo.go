@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"io"
+	"strings"
 
 	"github.com/vigilhq/vigil/internal/buildinfo"
 	"github.com/vigilhq/vigil/internal/demo"
@@ -16,8 +17,9 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs.StringVar(&cfg.CoordinatorAddr, "coordinator-addr", "127.0.0.1:7070", "coordinator gRPC listen address")
 	fs.StringVar(&cfg.GossipAddr, "gossip-addr", "127.0.0.1:7946", "coordinator's gossip address (the probes' seed)")
 	fs.DurationVar(&cfg.Duration, "duration", 0, "run this long, print the final table and exit (0: until Ctrl-C)")
-	fs.DurationVar(&cfg.BrowserInterval, "browser-interval", 0, "interval of the checkout flow (0: 30s)")
-	fs.DurationVar(&cfg.HTTPInterval, "http-interval", 0, "interval of the http check (0: 10s)")
+	fs.DurationVar(&cfg.BrowserInterval, "browser-interval", 0, "interval of the checkout flow (0: 30s, 15s with --scenario)")
+	fs.DurationVar(&cfg.HTTPInterval, "http-interval", 0, "interval of the http check (0: 10s, 5s with --scenario)")
+	fs.StringVar(&cfg.Scenario, "scenario", "", "inject a fault after a warm-up, report what the coordinator decided, and exit: "+strings.Join(demo.Scenarios, ", "))
 	fs.DurationVar(&cfg.Refresh, "refresh", 0, "table refresh (0: 1s on a terminal, 10s otherwise)")
 	fs.StringVar(&cfg.ChromiumPath, "chromium", "", "Chromium binary (default: Debian's)")
 	if err := fs.Parse(args); err != nil {

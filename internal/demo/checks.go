@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/vigilhq/vigil/coordinator"
-	vigilv1 "github.com/vigilhq/vigil/proto/vigil/v1"
 )
 
 // checksTemplate is the demo's check file: the checkout flow in a real
@@ -18,6 +17,18 @@ import (
 var checksTemplate = template.Must(template.New("checks").Parse(`# Written by 'vigil demo' at each start; edits are overwritten.
 defaults:
   regions: [{{range $i, $r := .Regions}}{{if $i}}, {{end}}{{$r}}{{end}}]
+  alerting:
+    recover_after: 2
+    flapping: {changes: 4, window: 10m}
+    routes:
+      - channels: [demo-pager]
+# The demo's pager is a webhook receiver inside 'vigil demo' that checks
+# each delivery's HMAC signature.
+channels:
+  - name: demo-pager
+    type: webhook
+    url: {{.Pager}}
+    secret_env: VIGIL_DEMO_PAGER_SECRET
 checks:
   - name: checkout
     type: browser
@@ -46,10 +57,11 @@ checks:
 
 // writeChecks renders the demo's check file into dir and loads it through
 // the same loader users' files go through.
-func writeChecks(dir string, cfg Config, shopURL string) (string, []*vigilv1.Check, error) {
+func writeChecks(dir string, cfg Config, shopURL, pagerURL, pagerSecret string) (string, *coordinator.CheckFile, error) {
 	var buf bytes.Buffer
 	err := checksTemplate.Execute(&buf, map[string]any{
 		"Shop":            shopURL,
+		"Pager":           pagerURL,
 		"Regions":         cfg.regionNames(),
 		"BrowserInterval": cfg.BrowserInterval,
 		"HTTPInterval":    cfg.HTTPInterval,
@@ -63,9 +75,15 @@ func writeChecks(dir string, cfg Config, shopURL string) (string, []*vigilv1.Che
 	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
 		return "", nil, fmt.Errorf("write demo checks: %w", err)
 	}
-	checks, err := coordinator.LoadChecks(path)
+	env := func(name string) (string, bool) {
+		if name == "VIGIL_DEMO_PAGER_SECRET" {
+			return pagerSecret, true
+		}
+		return os.LookupEnv(name)
+	}
+	file, err := coordinator.LoadCheckFile(path, env)
 	if err != nil {
 		return "", nil, fmt.Errorf("demo checks: %w", err)
 	}
-	return path, checks, nil
+	return path, file, nil
 }

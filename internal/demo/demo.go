@@ -5,6 +5,7 @@ package demo
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
@@ -12,7 +13,9 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -56,17 +59,30 @@ type Config struct {
 	Out             io.Writer     // the live table; the log goes to DataDir/vigil.log
 	ChromiumPath    string
 	Version         string
+	// Scenario, when set, names one of Scenarios: after a warm-up the demo
+	// injects that fault, reports what the coordinator decided and when,
+	// prints the scenario's final line, and returns.
+	Scenario string
+	// Outcome, when set, receives the scenario's outcome.
+	Outcome func(Outcome)
 }
 
 func (c *Config) defaults() {
 	if len(c.Regions) == 0 {
 		c.Regions = DefaultRegions
 	}
+	// A scenario wants decisions within a minute or two: shorter intervals.
 	if c.BrowserInterval == 0 {
 		c.BrowserInterval = 30 * time.Second
+		if c.Scenario != "" {
+			c.BrowserInterval = 15 * time.Second
+		}
 	}
 	if c.HTTPInterval == 0 {
 		c.HTTPInterval = 10 * time.Second
+		if c.Scenario != "" {
+			c.HTTPInterval = 5 * time.Second
+		}
 	}
 	if c.Out == nil {
 		c.Out = io.Discard
@@ -103,6 +119,9 @@ func (c *Config) regionNames() []string {
 // probes, prints the final table, and stops the rest.
 func Run(ctx context.Context, cfg Config) error {
 	cfg.defaults()
+	if cfg.Scenario != "" && !slices.Contains(Scenarios, cfg.Scenario) {
+		return fmt.Errorf("unknown scenario %q (want one of %s)", cfg.Scenario, strings.Join(Scenarios, ", "))
+	}
 	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
 		return fmt.Errorf("create data dir: %w", err)
 	}
@@ -124,10 +143,18 @@ func Run(ctx context.Context, cfg Config) error {
 		shopLis.Close()
 		return fmt.Errorf("listen for the coordinator (try --coordinator-addr 127.0.0.1:0): %w", err)
 	}
-	checksPath, checks, err := writeChecks(cfg.DataDir, cfg, shopURL)
+	pagerSecret := rand.Text()
+	pagerLis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		shopLis.Close()
 		coordLis.Close()
+		return fmt.Errorf("listen for the pager: %w", err)
+	}
+	checksPath, file, err := writeChecks(cfg.DataDir, cfg, shopURL, "http://"+pagerLis.Addr().String()+"/", pagerSecret)
+	if err != nil {
+		shopLis.Close()
+		coordLis.Close()
+		pagerLis.Close()
 		return err
 	}
 
@@ -139,6 +166,14 @@ func Run(ctx context.Context, cfg Config) error {
 
 	theShop := shop.New(shop.Options{Logger: log.With("component", "shop")})
 	svcs.Go(func() error { return httpserve.Serve(svcCtx, shopLis, theShop) })
+	pgr := &pager{secret: pagerSecret, log: log.With("component", "pager")}
+	svcs.Go(func() error { return httpserve.Serve(svcCtx, pagerLis, pgr) })
+	adminToken, tokenPath, err := writeAdminToken(cfg.DataDir)
+	if err != nil {
+		stopSvcs()
+		coordLis.Close()
+		return errors.Join(err, svcs.Wait())
+	}
 
 	coordGossip, err := gossipConfig("coordinator", cfg.GossipAddr)
 	if err != nil {
@@ -147,7 +182,8 @@ func Run(ctx context.Context, cfg Config) error {
 		return errors.Join(err, svcs.Wait())
 	}
 	coord, err := coordinator.New(svcCtx, coordinator.Config{
-		DataDir: cfg.DataDir, Checks: checks, Logger: log, Version: cfg.Version, Gossip: coordGossip,
+		DataDir: cfg.DataDir, Checks: file.Checks, Channels: file.Channels, Maintenance: file.Maintenance,
+		AdminToken: adminToken, Logger: log, Version: cfg.Version, Gossip: coordGossip,
 	})
 	if err != nil {
 		stopSvcs()
@@ -172,13 +208,15 @@ func Run(ctx context.Context, cfg Config) error {
 		proxies = append(proxies, p)
 	}
 
-	runCtx := ctx
-	if cfg.Duration > 0 {
+	runCtx, stopRun := context.WithCancel(ctx)
+	defer stopRun()
+	if cfg.Duration > 0 && cfg.Scenario == "" {
 		var cancel context.CancelFunc
 		runCtx, cancel = context.WithTimeout(ctx, cfg.Duration)
 		defer cancel()
 	}
 	probes, probesCtx := errgroup.WithContext(runCtx)
+	kill := make(map[string]func(), len(cfg.Regions))
 	for i, r := range cfg.Regions {
 		id := r.Name + "-1"
 		g, err := gossipConfig(id, "127.0.0.1:0", cfg.GossipAddr)
@@ -195,7 +233,10 @@ func Run(ctx context.Context, cfg Config) error {
 			Version:     cfg.Version,
 			Logger:      log,
 		}
-		probes.Go(func() error { return probe.Run(probesCtx, pcfg) })
+		pctx, crash := context.WithCancelCause(probesCtx)
+		defer crash(nil)
+		kill[r.Name] = func() { crash(probe.ErrKilled) }
+		probes.Go(func() error { return probe.Run(pctx, pcfg) })
 	}
 
 	// One client for the view's lifetime; it reads the public API like
@@ -205,23 +246,63 @@ func Run(ctx context.Context, cfg Config) error {
 		return fmt.Errorf("dial coordinator: %w", err)
 	}
 	defer conn.Close()
+	client := vigilv1.NewVigilServiceClient(conn)
 	v := &view{
-		out: cfg.Out, client: vigilv1.NewVigilServiceClient(conn), refresh: cfg.Refresh,
+		out: cfg.Out, client: client, refresh: cfg.Refresh,
 		header: fmt.Sprintf("Vigil demo: shop %s, coordinator %s, regions %v\n"+
 			"checks %s, log %s\n"+
-			"break checkout: curl -X POST %s/admin/faults -d '{\"kind\":\"checkout_500\"}'   heal: curl -X DELETE %s/admin/faults\n",
-			shopURL, coordLis.Addr(), cfg.regionNames(), checksPath, logPath, shopURL, shopURL),
+			"break checkout: curl -X POST %s/admin/faults -d '{\"kind\":\"checkout_500\"}'   heal: curl -X DELETE %s/admin/faults\n"+
+			"incidents: vigil incidents --coordinator %s   acknowledge: vigil ack --admin-token-file %s --coordinator %s ID\n",
+			shopURL, coordLis.Addr(), cfg.regionNames(), checksPath, logPath, shopURL, shopURL,
+			coordLis.Addr(), tokenPath, coordLis.Addr()),
 	}
 	viewDone := make(chan error, 1)
-	go func() { viewDone <- v.live(probesCtx) }()
+	if cfg.Scenario != "" {
+		st := &stage{client: client, shop: theShop, proxies: proxies, kill: kill, regions: cfg.regionNames(), cfg: cfg, out: cfg.Out, pager: pgr}
+		go func() {
+			defer stopRun() // the scenario is over: stop the mesh
+			fmt.Fprint(cfg.Out, v.header)
+			o, err := runScenario(probesCtx, st, cfg.Scenario)
+			if err == nil {
+				if cfg.Outcome != nil {
+					cfg.Outcome(o)
+				}
+				if others := o.Others(); others != "" {
+					fmt.Fprintln(cfg.Out, "other checks: "+others)
+				}
+				fmt.Fprintln(cfg.Out, o.Line())
+			}
+			viewDone <- err
+		}()
+	} else {
+		go func() { viewDone <- v.live(probesCtx) }()
+	}
 
 	probeErr := probes.Wait()
 	viewErr := <-viewDone
-	finalErr := v.final(ctx)
+	var finalErr error
+	if cfg.Scenario == "" {
+		finalErr = v.final(ctx)
+	}
 	stopSvcs()
 	svcErr := svcs.Wait()
 	if probeErr != nil && runCtx.Err() == nil {
 		return errors.Join(fmt.Errorf("probe: %w", probeErr), svcErr)
 	}
 	return errors.Join(viewErr, finalErr, svcErr)
+}
+
+// writeAdminToken creates (once) the demo coordinator's admin token in
+// dataDir/admin-token, readable only by its owner, so `vigil ack
+// --admin-token-file` works against the demo.
+func writeAdminToken(dataDir string) (token, path string, err error) {
+	path = filepath.Join(dataDir, "admin-token")
+	if b, err := os.ReadFile(path); err == nil && len(b) > 0 {
+		return strings.TrimSpace(string(b)), path, nil
+	}
+	token = rand.Text()
+	if err := os.WriteFile(path, []byte(token+"\n"), 0o600); err != nil {
+		return "", "", fmt.Errorf("write admin token: %w", err)
+	}
+	return token, path, nil
 }
