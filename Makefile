@@ -39,12 +39,12 @@ demo: chromium build ## Run the whole mesh on this machine: shop, coordinator, t
 	./bin/vigil demo $(DEMO_ARGS)
 
 .PHONY: test
-test: chromium check-generate lint ## Run every test, with real Chromium, gRPC and SQLite.
+test: chromium mailpit check-generate lint ## Run every test, with real Chromium, gRPC, SQLite and an SMTP server.
 	@mkdir -p .tmp; : > $(TEST_LOG)
 	@set -o pipefail; { \
 	  go test -race -count=1 -timeout 10m $(GO_TEST_FLAGS) $$(go list ./... | grep -v -e /probe/internal/browser -e /internal/demo -e '/probe$$' -e /internal/gossip) && \
 	  go test -race -count=1 -p 1 -timeout 10m $(GO_TEST_FLAGS) $(MESH_PKGS) && \
-	  go test -count=1 -p 1 -timeout 10m $(GO_TEST_FLAGS) $(CHROMIUM_PKGS); \
+	  go test -count=1 -p 1 -timeout 30m $(GO_TEST_FLAGS) $(CHROMIUM_PKGS); \
 	} 2>&1 | tee -a $(TEST_LOG) || { \
 	  echo; echo "== failures (from $(TEST_LOG); test logs left out) =="; \
 	  grep -E -e '^(--- FAIL|FAIL|panic:)' -e '^ +[a-z_]+_test\.go:[0-9]+:' $(TEST_LOG) | grep -v 'testlog\.go:' | head -50; \

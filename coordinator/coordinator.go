@@ -128,7 +128,7 @@ func New(ctx context.Context, cfg Config) (*Coordinator, error) {
 		n, err := notify.New(ch)
 		if err != nil {
 			st.Close()
-			return nil, fmt.Errorf("notification channel %s: %w", ch.Name, err)
+			return nil, err // it names the channel
 		}
 		notifiers[ch.Name] = n
 	}

@@ -258,7 +258,7 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	viewDone := make(chan error, 1)
 	if cfg.Scenario != "" {
-		st := &stage{client: client, shop: theShop, proxies: proxies, kill: kill, regions: cfg.regionNames(), cfg: cfg, out: cfg.Out, pager: pgr}
+		st := &stage{client: client, shop: theShop, proxies: proxies, kill: kill, regions: cfg.regionNames(), cfg: cfg, out: cfg.Out, pager: pgr, admin: adminToken}
 		go func() {
 			defer stopRun() // the scenario is over: stop the mesh
 			fmt.Fprint(cfg.Out, v.header)

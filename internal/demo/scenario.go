@@ -9,6 +9,9 @@ import (
 	"strings"
 	"time"
 
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
 	"github.com/vigilhq/vigil/internal/regionproxy"
 	"github.com/vigilhq/vigil/internal/shop"
 	vigilv1 "github.com/vigilhq/vigil/proto/vigil/v1"
@@ -16,7 +19,8 @@ import (
 
 // Scenarios are the fault stories `vigil demo --scenario` tells, in the
 // order `vigil demo --help` lists them.
-var Scenarios = []string{"regional-outage", "global-outage", "checkout-broken", "probe-crash", "flapping"}
+var Scenarios = []string{"regional-outage", "global-outage", "checkout-broken", "probe-crash", "flapping",
+	"monitoring-impaired", "maintenance"}
 
 // watched is the check a scenario's final line is about: the checkout
 // flow, the one that loses the shop money.
@@ -81,6 +85,8 @@ type stage struct {
 	cfg     Config
 	out     io.Writer
 	pager   *pager
+	// admin is the coordinator's admin token, for write calls.
+	admin string
 }
 
 // scenarioPoll is how often a scenario samples the coordinator's API.
@@ -112,6 +118,10 @@ func runScenario(ctx context.Context, s *stage, name string) (Outcome, error) {
 		err = probeCrash(ctx, s, w)
 	case "flapping":
 		err = flapping(ctx, s, w)
+	case "monitoring-impaired":
+		err = monitoringImpaired(ctx, s, w)
+	case "maintenance":
+		err = inMaintenance(ctx, s, w)
 	default:
 		return Outcome{}, fmt.Errorf("unknown scenario %q (want one of %s)", name, strings.Join(Scenarios, ", "))
 	}
@@ -243,6 +253,73 @@ func flapping(ctx context.Context, s *stage, w *watcher) error {
 		return err
 	}
 	s.logf("%s flapping=%t", watched, st.GetFlapping())
+	return nil
+}
+
+// monitoringImpaired crashes the probes of all regions but one: too few
+// regions are left to decide, so the check is unknown and monitoring
+// impaired is raised, never down.
+func monitoringImpaired(ctx context.Context, s *stage, w *watcher) error {
+	victims := s.regions[1:]
+	s.logf("fault: the probes of %v crash; only %s is left", victims, s.regions[0])
+	w.start()
+	for _, r := range victims {
+		s.kill[r]()
+	}
+	// Unknown must last 2 x interval + timeout before it pages.
+	return s.until(ctx, 4*s.cfg.BrowserInterval+2*time.Minute, func() (bool, error) {
+		if err := w.sample(ctx); err != nil {
+			return false, err
+		}
+		return w.pagedIncident() != nil, nil
+	})
+}
+
+// inMaintenance opens a maintenance window over checkout and breaks it:
+// the outage is recorded, nobody is paged.
+func inMaintenance(ctx context.Context, s *stage, w *watcher) error {
+	const length = time.Hour
+	cctx, cancel := context.WithTimeout(metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+s.admin), 5*time.Second)
+	resp, err := s.client.CreateMaintenanceWindow(cctx, &vigilv1.CreateMaintenanceWindowRequest{Window: &vigilv1.MaintenanceWindow{
+		Name: "scenario: checkout deploy", CheckIds: []string{watched}, CreatedBy: "demo",
+		Start: timestamppb.Now(), End: timestamppb.New(time.Now().Add(length)),
+	}})
+	cancel()
+	if err != nil {
+		return fmt.Errorf("create maintenance window: %w", err)
+	}
+	id := resp.GetWindow().GetId()
+	s.logf("maintenance window %s over %s for %s", id, watched, length)
+	defer func() {
+		dctx, cancel := context.WithTimeout(metadata.AppendToOutgoingContext(context.WithoutCancel(ctx), "authorization", "Bearer "+s.admin), 5*time.Second)
+		defer cancel()
+		if _, err := s.client.DeleteMaintenanceWindow(dctx, &vigilv1.DeleteMaintenanceWindowRequest{Id: id}); err != nil {
+			s.logf("delete maintenance window %s: %v", id, err)
+		}
+	}()
+	s.logf("fault: placing an order returns 500, during the maintenance window")
+	w.start()
+	s.shop.SetFaults([]shop.Fault{{Kind: shop.FaultCheckout500}})
+	defer s.shop.SetFaults(nil)
+	var inc *vigilv1.Incident
+	if err := s.until(ctx, 4*s.cfg.BrowserInterval+time.Minute, func() (bool, error) {
+		if err := w.sample(ctx); err != nil {
+			return false, err
+		}
+		for _, i := range w.sorted() {
+			if i.GetCheckId() == watched {
+				inc = i
+			}
+		}
+		return inc != nil, nil
+	}); err != nil {
+		return err
+	}
+	s.logf("incident %s recorded (in maintenance: %t); watching for a round: nobody is paged", inc.GetId(), inc.GetInMaintenance())
+	if err := w.hold(ctx, s.cfg.BrowserInterval); err != nil {
+		return err
+	}
+	s.logf("heal: checkout works again")
 	return nil
 }
 
