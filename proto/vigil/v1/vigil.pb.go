@@ -22,6 +22,281 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+// GetReportRequest selects checks and a range.
+type GetReportRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// check_ids are the checks to report on; empty means every check.
+	CheckIds []string `protobuf:"bytes,1,rep,name=check_ids,json=checkIds,proto3" json:"check_ids,omitempty"`
+	// from is the range's start (inclusive); required.
+	From *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=from,proto3" json:"from,omitempty"`
+	// to is the range's end (exclusive); unset means now.
+	To *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=to,proto3" json:"to,omitempty"`
+	// slo_target is the availability objective, e.g. 0.999; 0 means 0.999.
+	SloTarget     float64 `protobuf:"fixed64,4,opt,name=slo_target,json=sloTarget,proto3" json:"slo_target,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetReportRequest) Reset() {
+	*x = GetReportRequest{}
+	mi := &file_vigil_v1_vigil_proto_msgTypes[0]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetReportRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetReportRequest) ProtoMessage() {}
+
+func (x *GetReportRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_vigil_v1_vigil_proto_msgTypes[0]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetReportRequest.ProtoReflect.Descriptor instead.
+func (*GetReportRequest) Descriptor() ([]byte, []int) {
+	return file_vigil_v1_vigil_proto_rawDescGZIP(), []int{0}
+}
+
+func (x *GetReportRequest) GetCheckIds() []string {
+	if x != nil {
+		return x.CheckIds
+	}
+	return nil
+}
+
+func (x *GetReportRequest) GetFrom() *timestamppb.Timestamp {
+	if x != nil {
+		return x.From
+	}
+	return nil
+}
+
+func (x *GetReportRequest) GetTo() *timestamppb.Timestamp {
+	if x != nil {
+		return x.To
+	}
+	return nil
+}
+
+func (x *GetReportRequest) GetSloTarget() float64 {
+	if x != nil {
+		return x.SloTarget
+	}
+	return 0
+}
+
+// GetReportResponse holds the report.
+type GetReportResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// report is the report.
+	Report        *Report `protobuf:"bytes,1,opt,name=report,proto3" json:"report,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetReportResponse) Reset() {
+	*x = GetReportResponse{}
+	mi := &file_vigil_v1_vigil_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetReportResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetReportResponse) ProtoMessage() {}
+
+func (x *GetReportResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_vigil_v1_vigil_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetReportResponse.ProtoReflect.Descriptor instead.
+func (*GetReportResponse) Descriptor() ([]byte, []int) {
+	return file_vigil_v1_vigil_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *GetReportResponse) GetReport() *Report {
+	if x != nil {
+		return x.Report
+	}
+	return nil
+}
+
+// QueryMetricsRequest selects a series.
+type QueryMetricsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// check_id names the check; required.
+	CheckId string `protobuf:"bytes,1,opt,name=check_id,json=checkId,proto3" json:"check_id,omitempty"`
+	// region keeps one region; empty means all regions together.
+	Region string `protobuf:"bytes,2,opt,name=region,proto3" json:"region,omitempty"`
+	// step names a step (its name or 1-based index) for MEASURE_STEP.
+	Step string `protobuf:"bytes,3,opt,name=step,proto3" json:"step,omitempty"`
+	// measure is the measure; required.
+	Measure Measure `protobuf:"varint,4,opt,name=measure,proto3,enum=vigil.v1.Measure" json:"measure,omitempty"`
+	// quantile is the percentile for duration measures, e.g. 0.75; 0 means
+	// 0.5. Ignored for rates.
+	Quantile float64 `protobuf:"fixed64,5,opt,name=quantile,proto3" json:"quantile,omitempty"`
+	// from is the range's start (inclusive); required.
+	From *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=from,proto3" json:"from,omitempty"`
+	// to is the range's end (exclusive); unset means now.
+	To *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=to,proto3" json:"to,omitempty"`
+	// resolution is the bucket width; unspecified picks one from the range.
+	Resolution    Resolution `protobuf:"varint,8,opt,name=resolution,proto3,enum=vigil.v1.Resolution" json:"resolution,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *QueryMetricsRequest) Reset() {
+	*x = QueryMetricsRequest{}
+	mi := &file_vigil_v1_vigil_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *QueryMetricsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*QueryMetricsRequest) ProtoMessage() {}
+
+func (x *QueryMetricsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_vigil_v1_vigil_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use QueryMetricsRequest.ProtoReflect.Descriptor instead.
+func (*QueryMetricsRequest) Descriptor() ([]byte, []int) {
+	return file_vigil_v1_vigil_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *QueryMetricsRequest) GetCheckId() string {
+	if x != nil {
+		return x.CheckId
+	}
+	return ""
+}
+
+func (x *QueryMetricsRequest) GetRegion() string {
+	if x != nil {
+		return x.Region
+	}
+	return ""
+}
+
+func (x *QueryMetricsRequest) GetStep() string {
+	if x != nil {
+		return x.Step
+	}
+	return ""
+}
+
+func (x *QueryMetricsRequest) GetMeasure() Measure {
+	if x != nil {
+		return x.Measure
+	}
+	return Measure_MEASURE_UNSPECIFIED
+}
+
+func (x *QueryMetricsRequest) GetQuantile() float64 {
+	if x != nil {
+		return x.Quantile
+	}
+	return 0
+}
+
+func (x *QueryMetricsRequest) GetFrom() *timestamppb.Timestamp {
+	if x != nil {
+		return x.From
+	}
+	return nil
+}
+
+func (x *QueryMetricsRequest) GetTo() *timestamppb.Timestamp {
+	if x != nil {
+		return x.To
+	}
+	return nil
+}
+
+func (x *QueryMetricsRequest) GetResolution() Resolution {
+	if x != nil {
+		return x.Resolution
+	}
+	return Resolution_RESOLUTION_UNSPECIFIED
+}
+
+// QueryMetricsResponse holds the series.
+type QueryMetricsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// series is the series.
+	Series        *Series `protobuf:"bytes,1,opt,name=series,proto3" json:"series,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *QueryMetricsResponse) Reset() {
+	*x = QueryMetricsResponse{}
+	mi := &file_vigil_v1_vigil_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *QueryMetricsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*QueryMetricsResponse) ProtoMessage() {}
+
+func (x *QueryMetricsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_vigil_v1_vigil_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use QueryMetricsResponse.ProtoReflect.Descriptor instead.
+func (*QueryMetricsResponse) Descriptor() ([]byte, []int) {
+	return file_vigil_v1_vigil_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *QueryMetricsResponse) GetSeries() *Series {
+	if x != nil {
+		return x.Series
+	}
+	return nil
+}
+
 // ListIncidentsRequest filters incidents.
 type ListIncidentsRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -37,7 +312,7 @@ type ListIncidentsRequest struct {
 
 func (x *ListIncidentsRequest) Reset() {
 	*x = ListIncidentsRequest{}
-	mi := &file_vigil_v1_vigil_proto_msgTypes[0]
+	mi := &file_vigil_v1_vigil_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -49,7 +324,7 @@ func (x *ListIncidentsRequest) String() string {
 func (*ListIncidentsRequest) ProtoMessage() {}
 
 func (x *ListIncidentsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_vigil_v1_vigil_proto_msgTypes[0]
+	mi := &file_vigil_v1_vigil_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -62,7 +337,7 @@ func (x *ListIncidentsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListIncidentsRequest.ProtoReflect.Descriptor instead.
 func (*ListIncidentsRequest) Descriptor() ([]byte, []int) {
-	return file_vigil_v1_vigil_proto_rawDescGZIP(), []int{0}
+	return file_vigil_v1_vigil_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *ListIncidentsRequest) GetCheckId() string {
@@ -97,7 +372,7 @@ type ListIncidentsResponse struct {
 
 func (x *ListIncidentsResponse) Reset() {
 	*x = ListIncidentsResponse{}
-	mi := &file_vigil_v1_vigil_proto_msgTypes[1]
+	mi := &file_vigil_v1_vigil_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -109,7 +384,7 @@ func (x *ListIncidentsResponse) String() string {
 func (*ListIncidentsResponse) ProtoMessage() {}
 
 func (x *ListIncidentsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_vigil_v1_vigil_proto_msgTypes[1]
+	mi := &file_vigil_v1_vigil_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -122,7 +397,7 @@ func (x *ListIncidentsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListIncidentsResponse.ProtoReflect.Descriptor instead.
 func (*ListIncidentsResponse) Descriptor() ([]byte, []int) {
-	return file_vigil_v1_vigil_proto_rawDescGZIP(), []int{1}
+	return file_vigil_v1_vigil_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *ListIncidentsResponse) GetIncidents() []*Incident {
@@ -143,7 +418,7 @@ type GetIncidentRequest struct {
 
 func (x *GetIncidentRequest) Reset() {
 	*x = GetIncidentRequest{}
-	mi := &file_vigil_v1_vigil_proto_msgTypes[2]
+	mi := &file_vigil_v1_vigil_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -155,7 +430,7 @@ func (x *GetIncidentRequest) String() string {
 func (*GetIncidentRequest) ProtoMessage() {}
 
 func (x *GetIncidentRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_vigil_v1_vigil_proto_msgTypes[2]
+	mi := &file_vigil_v1_vigil_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -168,7 +443,7 @@ func (x *GetIncidentRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetIncidentRequest.ProtoReflect.Descriptor instead.
 func (*GetIncidentRequest) Descriptor() ([]byte, []int) {
-	return file_vigil_v1_vigil_proto_rawDescGZIP(), []int{2}
+	return file_vigil_v1_vigil_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *GetIncidentRequest) GetId() string {
@@ -189,7 +464,7 @@ type GetIncidentResponse struct {
 
 func (x *GetIncidentResponse) Reset() {
 	*x = GetIncidentResponse{}
-	mi := &file_vigil_v1_vigil_proto_msgTypes[3]
+	mi := &file_vigil_v1_vigil_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -201,7 +476,7 @@ func (x *GetIncidentResponse) String() string {
 func (*GetIncidentResponse) ProtoMessage() {}
 
 func (x *GetIncidentResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_vigil_v1_vigil_proto_msgTypes[3]
+	mi := &file_vigil_v1_vigil_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -214,7 +489,7 @@ func (x *GetIncidentResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetIncidentResponse.ProtoReflect.Descriptor instead.
 func (*GetIncidentResponse) Descriptor() ([]byte, []int) {
-	return file_vigil_v1_vigil_proto_rawDescGZIP(), []int{3}
+	return file_vigil_v1_vigil_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *GetIncidentResponse) GetIncident() *Incident {
@@ -237,7 +512,7 @@ type AcknowledgeIncidentRequest struct {
 
 func (x *AcknowledgeIncidentRequest) Reset() {
 	*x = AcknowledgeIncidentRequest{}
-	mi := &file_vigil_v1_vigil_proto_msgTypes[4]
+	mi := &file_vigil_v1_vigil_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -249,7 +524,7 @@ func (x *AcknowledgeIncidentRequest) String() string {
 func (*AcknowledgeIncidentRequest) ProtoMessage() {}
 
 func (x *AcknowledgeIncidentRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_vigil_v1_vigil_proto_msgTypes[4]
+	mi := &file_vigil_v1_vigil_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -262,7 +537,7 @@ func (x *AcknowledgeIncidentRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AcknowledgeIncidentRequest.ProtoReflect.Descriptor instead.
 func (*AcknowledgeIncidentRequest) Descriptor() ([]byte, []int) {
-	return file_vigil_v1_vigil_proto_rawDescGZIP(), []int{4}
+	return file_vigil_v1_vigil_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *AcknowledgeIncidentRequest) GetId() string {
@@ -290,7 +565,7 @@ type AcknowledgeIncidentResponse struct {
 
 func (x *AcknowledgeIncidentResponse) Reset() {
 	*x = AcknowledgeIncidentResponse{}
-	mi := &file_vigil_v1_vigil_proto_msgTypes[5]
+	mi := &file_vigil_v1_vigil_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -302,7 +577,7 @@ func (x *AcknowledgeIncidentResponse) String() string {
 func (*AcknowledgeIncidentResponse) ProtoMessage() {}
 
 func (x *AcknowledgeIncidentResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_vigil_v1_vigil_proto_msgTypes[5]
+	mi := &file_vigil_v1_vigil_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -315,7 +590,7 @@ func (x *AcknowledgeIncidentResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AcknowledgeIncidentResponse.ProtoReflect.Descriptor instead.
 func (*AcknowledgeIncidentResponse) Descriptor() ([]byte, []int) {
-	return file_vigil_v1_vigil_proto_rawDescGZIP(), []int{5}
+	return file_vigil_v1_vigil_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *AcknowledgeIncidentResponse) GetIncident() *Incident {
@@ -340,7 +615,7 @@ type AddIncidentNoteRequest struct {
 
 func (x *AddIncidentNoteRequest) Reset() {
 	*x = AddIncidentNoteRequest{}
-	mi := &file_vigil_v1_vigil_proto_msgTypes[6]
+	mi := &file_vigil_v1_vigil_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -352,7 +627,7 @@ func (x *AddIncidentNoteRequest) String() string {
 func (*AddIncidentNoteRequest) ProtoMessage() {}
 
 func (x *AddIncidentNoteRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_vigil_v1_vigil_proto_msgTypes[6]
+	mi := &file_vigil_v1_vigil_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -365,7 +640,7 @@ func (x *AddIncidentNoteRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddIncidentNoteRequest.ProtoReflect.Descriptor instead.
 func (*AddIncidentNoteRequest) Descriptor() ([]byte, []int) {
-	return file_vigil_v1_vigil_proto_rawDescGZIP(), []int{6}
+	return file_vigil_v1_vigil_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *AddIncidentNoteRequest) GetId() string {
@@ -400,7 +675,7 @@ type AddIncidentNoteResponse struct {
 
 func (x *AddIncidentNoteResponse) Reset() {
 	*x = AddIncidentNoteResponse{}
-	mi := &file_vigil_v1_vigil_proto_msgTypes[7]
+	mi := &file_vigil_v1_vigil_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -412,7 +687,7 @@ func (x *AddIncidentNoteResponse) String() string {
 func (*AddIncidentNoteResponse) ProtoMessage() {}
 
 func (x *AddIncidentNoteResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_vigil_v1_vigil_proto_msgTypes[7]
+	mi := &file_vigil_v1_vigil_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -425,7 +700,7 @@ func (x *AddIncidentNoteResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddIncidentNoteResponse.ProtoReflect.Descriptor instead.
 func (*AddIncidentNoteResponse) Descriptor() ([]byte, []int) {
-	return file_vigil_v1_vigil_proto_rawDescGZIP(), []int{7}
+	return file_vigil_v1_vigil_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *AddIncidentNoteResponse) GetIncident() *Incident {
@@ -450,7 +725,7 @@ type ResolveIncidentRequest struct {
 
 func (x *ResolveIncidentRequest) Reset() {
 	*x = ResolveIncidentRequest{}
-	mi := &file_vigil_v1_vigil_proto_msgTypes[8]
+	mi := &file_vigil_v1_vigil_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -462,7 +737,7 @@ func (x *ResolveIncidentRequest) String() string {
 func (*ResolveIncidentRequest) ProtoMessage() {}
 
 func (x *ResolveIncidentRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_vigil_v1_vigil_proto_msgTypes[8]
+	mi := &file_vigil_v1_vigil_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -475,7 +750,7 @@ func (x *ResolveIncidentRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResolveIncidentRequest.ProtoReflect.Descriptor instead.
 func (*ResolveIncidentRequest) Descriptor() ([]byte, []int) {
-	return file_vigil_v1_vigil_proto_rawDescGZIP(), []int{8}
+	return file_vigil_v1_vigil_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *ResolveIncidentRequest) GetId() string {
@@ -510,7 +785,7 @@ type ResolveIncidentResponse struct {
 
 func (x *ResolveIncidentResponse) Reset() {
 	*x = ResolveIncidentResponse{}
-	mi := &file_vigil_v1_vigil_proto_msgTypes[9]
+	mi := &file_vigil_v1_vigil_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -522,7 +797,7 @@ func (x *ResolveIncidentResponse) String() string {
 func (*ResolveIncidentResponse) ProtoMessage() {}
 
 func (x *ResolveIncidentResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_vigil_v1_vigil_proto_msgTypes[9]
+	mi := &file_vigil_v1_vigil_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -535,7 +810,7 @@ func (x *ResolveIncidentResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResolveIncidentResponse.ProtoReflect.Descriptor instead.
 func (*ResolveIncidentResponse) Descriptor() ([]byte, []int) {
-	return file_vigil_v1_vigil_proto_rawDescGZIP(), []int{9}
+	return file_vigil_v1_vigil_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *ResolveIncidentResponse) GetIncident() *Incident {
@@ -554,7 +829,7 @@ type ListMaintenanceWindowsRequest struct {
 
 func (x *ListMaintenanceWindowsRequest) Reset() {
 	*x = ListMaintenanceWindowsRequest{}
-	mi := &file_vigil_v1_vigil_proto_msgTypes[10]
+	mi := &file_vigil_v1_vigil_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -566,7 +841,7 @@ func (x *ListMaintenanceWindowsRequest) String() string {
 func (*ListMaintenanceWindowsRequest) ProtoMessage() {}
 
 func (x *ListMaintenanceWindowsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_vigil_v1_vigil_proto_msgTypes[10]
+	mi := &file_vigil_v1_vigil_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -579,7 +854,7 @@ func (x *ListMaintenanceWindowsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListMaintenanceWindowsRequest.ProtoReflect.Descriptor instead.
 func (*ListMaintenanceWindowsRequest) Descriptor() ([]byte, []int) {
-	return file_vigil_v1_vigil_proto_rawDescGZIP(), []int{10}
+	return file_vigil_v1_vigil_proto_rawDescGZIP(), []int{14}
 }
 
 // ListMaintenanceWindowsResponse holds the windows.
@@ -595,7 +870,7 @@ type ListMaintenanceWindowsResponse struct {
 
 func (x *ListMaintenanceWindowsResponse) Reset() {
 	*x = ListMaintenanceWindowsResponse{}
-	mi := &file_vigil_v1_vigil_proto_msgTypes[11]
+	mi := &file_vigil_v1_vigil_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -607,7 +882,7 @@ func (x *ListMaintenanceWindowsResponse) String() string {
 func (*ListMaintenanceWindowsResponse) ProtoMessage() {}
 
 func (x *ListMaintenanceWindowsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_vigil_v1_vigil_proto_msgTypes[11]
+	mi := &file_vigil_v1_vigil_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -620,7 +895,7 @@ func (x *ListMaintenanceWindowsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListMaintenanceWindowsResponse.ProtoReflect.Descriptor instead.
 func (*ListMaintenanceWindowsResponse) Descriptor() ([]byte, []int) {
-	return file_vigil_v1_vigil_proto_rawDescGZIP(), []int{11}
+	return file_vigil_v1_vigil_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *ListMaintenanceWindowsResponse) GetWindows() []*MaintenanceWindow {
@@ -648,7 +923,7 @@ type CreateMaintenanceWindowRequest struct {
 
 func (x *CreateMaintenanceWindowRequest) Reset() {
 	*x = CreateMaintenanceWindowRequest{}
-	mi := &file_vigil_v1_vigil_proto_msgTypes[12]
+	mi := &file_vigil_v1_vigil_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -660,7 +935,7 @@ func (x *CreateMaintenanceWindowRequest) String() string {
 func (*CreateMaintenanceWindowRequest) ProtoMessage() {}
 
 func (x *CreateMaintenanceWindowRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_vigil_v1_vigil_proto_msgTypes[12]
+	mi := &file_vigil_v1_vigil_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -673,7 +948,7 @@ func (x *CreateMaintenanceWindowRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateMaintenanceWindowRequest.ProtoReflect.Descriptor instead.
 func (*CreateMaintenanceWindowRequest) Descriptor() ([]byte, []int) {
-	return file_vigil_v1_vigil_proto_rawDescGZIP(), []int{12}
+	return file_vigil_v1_vigil_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *CreateMaintenanceWindowRequest) GetWindow() *MaintenanceWindow {
@@ -694,7 +969,7 @@ type CreateMaintenanceWindowResponse struct {
 
 func (x *CreateMaintenanceWindowResponse) Reset() {
 	*x = CreateMaintenanceWindowResponse{}
-	mi := &file_vigil_v1_vigil_proto_msgTypes[13]
+	mi := &file_vigil_v1_vigil_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -706,7 +981,7 @@ func (x *CreateMaintenanceWindowResponse) String() string {
 func (*CreateMaintenanceWindowResponse) ProtoMessage() {}
 
 func (x *CreateMaintenanceWindowResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_vigil_v1_vigil_proto_msgTypes[13]
+	mi := &file_vigil_v1_vigil_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -719,7 +994,7 @@ func (x *CreateMaintenanceWindowResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateMaintenanceWindowResponse.ProtoReflect.Descriptor instead.
 func (*CreateMaintenanceWindowResponse) Descriptor() ([]byte, []int) {
-	return file_vigil_v1_vigil_proto_rawDescGZIP(), []int{13}
+	return file_vigil_v1_vigil_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *CreateMaintenanceWindowResponse) GetWindow() *MaintenanceWindow {
@@ -740,7 +1015,7 @@ type DeleteMaintenanceWindowRequest struct {
 
 func (x *DeleteMaintenanceWindowRequest) Reset() {
 	*x = DeleteMaintenanceWindowRequest{}
-	mi := &file_vigil_v1_vigil_proto_msgTypes[14]
+	mi := &file_vigil_v1_vigil_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -752,7 +1027,7 @@ func (x *DeleteMaintenanceWindowRequest) String() string {
 func (*DeleteMaintenanceWindowRequest) ProtoMessage() {}
 
 func (x *DeleteMaintenanceWindowRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_vigil_v1_vigil_proto_msgTypes[14]
+	mi := &file_vigil_v1_vigil_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -765,7 +1040,7 @@ func (x *DeleteMaintenanceWindowRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteMaintenanceWindowRequest.ProtoReflect.Descriptor instead.
 func (*DeleteMaintenanceWindowRequest) Descriptor() ([]byte, []int) {
-	return file_vigil_v1_vigil_proto_rawDescGZIP(), []int{14}
+	return file_vigil_v1_vigil_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *DeleteMaintenanceWindowRequest) GetId() string {
@@ -784,7 +1059,7 @@ type DeleteMaintenanceWindowResponse struct {
 
 func (x *DeleteMaintenanceWindowResponse) Reset() {
 	*x = DeleteMaintenanceWindowResponse{}
-	mi := &file_vigil_v1_vigil_proto_msgTypes[15]
+	mi := &file_vigil_v1_vigil_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -796,7 +1071,7 @@ func (x *DeleteMaintenanceWindowResponse) String() string {
 func (*DeleteMaintenanceWindowResponse) ProtoMessage() {}
 
 func (x *DeleteMaintenanceWindowResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_vigil_v1_vigil_proto_msgTypes[15]
+	mi := &file_vigil_v1_vigil_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -809,7 +1084,7 @@ func (x *DeleteMaintenanceWindowResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteMaintenanceWindowResponse.ProtoReflect.Descriptor instead.
 func (*DeleteMaintenanceWindowResponse) Descriptor() ([]byte, []int) {
-	return file_vigil_v1_vigil_proto_rawDescGZIP(), []int{15}
+	return file_vigil_v1_vigil_proto_rawDescGZIP(), []int{19}
 }
 
 // ListChecksRequest is empty.
@@ -821,7 +1096,7 @@ type ListChecksRequest struct {
 
 func (x *ListChecksRequest) Reset() {
 	*x = ListChecksRequest{}
-	mi := &file_vigil_v1_vigil_proto_msgTypes[16]
+	mi := &file_vigil_v1_vigil_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -833,7 +1108,7 @@ func (x *ListChecksRequest) String() string {
 func (*ListChecksRequest) ProtoMessage() {}
 
 func (x *ListChecksRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_vigil_v1_vigil_proto_msgTypes[16]
+	mi := &file_vigil_v1_vigil_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -846,7 +1121,7 @@ func (x *ListChecksRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListChecksRequest.ProtoReflect.Descriptor instead.
 func (*ListChecksRequest) Descriptor() ([]byte, []int) {
-	return file_vigil_v1_vigil_proto_rawDescGZIP(), []int{16}
+	return file_vigil_v1_vigil_proto_rawDescGZIP(), []int{20}
 }
 
 // ListChecksResponse holds the checks.
@@ -860,7 +1135,7 @@ type ListChecksResponse struct {
 
 func (x *ListChecksResponse) Reset() {
 	*x = ListChecksResponse{}
-	mi := &file_vigil_v1_vigil_proto_msgTypes[17]
+	mi := &file_vigil_v1_vigil_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -872,7 +1147,7 @@ func (x *ListChecksResponse) String() string {
 func (*ListChecksResponse) ProtoMessage() {}
 
 func (x *ListChecksResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_vigil_v1_vigil_proto_msgTypes[17]
+	mi := &file_vigil_v1_vigil_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -885,7 +1160,7 @@ func (x *ListChecksResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListChecksResponse.ProtoReflect.Descriptor instead.
 func (*ListChecksResponse) Descriptor() ([]byte, []int) {
-	return file_vigil_v1_vigil_proto_rawDescGZIP(), []int{17}
+	return file_vigil_v1_vigil_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *ListChecksResponse) GetChecks() []*Check {
@@ -906,7 +1181,7 @@ type GetCheckStatusRequest struct {
 
 func (x *GetCheckStatusRequest) Reset() {
 	*x = GetCheckStatusRequest{}
-	mi := &file_vigil_v1_vigil_proto_msgTypes[18]
+	mi := &file_vigil_v1_vigil_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -918,7 +1193,7 @@ func (x *GetCheckStatusRequest) String() string {
 func (*GetCheckStatusRequest) ProtoMessage() {}
 
 func (x *GetCheckStatusRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_vigil_v1_vigil_proto_msgTypes[18]
+	mi := &file_vigil_v1_vigil_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -931,7 +1206,7 @@ func (x *GetCheckStatusRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetCheckStatusRequest.ProtoReflect.Descriptor instead.
 func (*GetCheckStatusRequest) Descriptor() ([]byte, []int) {
-	return file_vigil_v1_vigil_proto_rawDescGZIP(), []int{18}
+	return file_vigil_v1_vigil_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *GetCheckStatusRequest) GetCheckId() string {
@@ -964,7 +1239,7 @@ type GetCheckStatusResponse struct {
 
 func (x *GetCheckStatusResponse) Reset() {
 	*x = GetCheckStatusResponse{}
-	mi := &file_vigil_v1_vigil_proto_msgTypes[19]
+	mi := &file_vigil_v1_vigil_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -976,7 +1251,7 @@ func (x *GetCheckStatusResponse) String() string {
 func (*GetCheckStatusResponse) ProtoMessage() {}
 
 func (x *GetCheckStatusResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_vigil_v1_vigil_proto_msgTypes[19]
+	mi := &file_vigil_v1_vigil_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -989,7 +1264,7 @@ func (x *GetCheckStatusResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetCheckStatusResponse.ProtoReflect.Descriptor instead.
 func (*GetCheckStatusResponse) Descriptor() ([]byte, []int) {
-	return file_vigil_v1_vigil_proto_rawDescGZIP(), []int{19}
+	return file_vigil_v1_vigil_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *GetCheckStatusResponse) GetCheck() *Check {
@@ -1059,7 +1334,7 @@ type RegionStatus struct {
 
 func (x *RegionStatus) Reset() {
 	*x = RegionStatus{}
-	mi := &file_vigil_v1_vigil_proto_msgTypes[20]
+	mi := &file_vigil_v1_vigil_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1071,7 +1346,7 @@ func (x *RegionStatus) String() string {
 func (*RegionStatus) ProtoMessage() {}
 
 func (x *RegionStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_vigil_v1_vigil_proto_msgTypes[20]
+	mi := &file_vigil_v1_vigil_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1084,7 +1359,7 @@ func (x *RegionStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RegionStatus.ProtoReflect.Descriptor instead.
 func (*RegionStatus) Descriptor() ([]byte, []int) {
-	return file_vigil_v1_vigil_proto_rawDescGZIP(), []int{20}
+	return file_vigil_v1_vigil_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *RegionStatus) GetRegion() string {
@@ -1152,7 +1427,7 @@ type ListResultsRequest struct {
 
 func (x *ListResultsRequest) Reset() {
 	*x = ListResultsRequest{}
-	mi := &file_vigil_v1_vigil_proto_msgTypes[21]
+	mi := &file_vigil_v1_vigil_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1164,7 +1439,7 @@ func (x *ListResultsRequest) String() string {
 func (*ListResultsRequest) ProtoMessage() {}
 
 func (x *ListResultsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_vigil_v1_vigil_proto_msgTypes[21]
+	mi := &file_vigil_v1_vigil_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1177,7 +1452,7 @@ func (x *ListResultsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListResultsRequest.ProtoReflect.Descriptor instead.
 func (*ListResultsRequest) Descriptor() ([]byte, []int) {
-	return file_vigil_v1_vigil_proto_rawDescGZIP(), []int{21}
+	return file_vigil_v1_vigil_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *ListResultsRequest) GetCheckId() string {
@@ -1242,7 +1517,7 @@ type ListResultsResponse struct {
 
 func (x *ListResultsResponse) Reset() {
 	*x = ListResultsResponse{}
-	mi := &file_vigil_v1_vigil_proto_msgTypes[22]
+	mi := &file_vigil_v1_vigil_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1254,7 +1529,7 @@ func (x *ListResultsResponse) String() string {
 func (*ListResultsResponse) ProtoMessage() {}
 
 func (x *ListResultsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_vigil_v1_vigil_proto_msgTypes[22]
+	mi := &file_vigil_v1_vigil_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1267,7 +1542,7 @@ func (x *ListResultsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListResultsResponse.ProtoReflect.Descriptor instead.
 func (*ListResultsResponse) Descriptor() ([]byte, []int) {
-	return file_vigil_v1_vigil_proto_rawDescGZIP(), []int{22}
+	return file_vigil_v1_vigil_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *ListResultsResponse) GetResults() []*Result {
@@ -1297,7 +1572,7 @@ type WatchResultsRequest struct {
 
 func (x *WatchResultsRequest) Reset() {
 	*x = WatchResultsRequest{}
-	mi := &file_vigil_v1_vigil_proto_msgTypes[23]
+	mi := &file_vigil_v1_vigil_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1309,7 +1584,7 @@ func (x *WatchResultsRequest) String() string {
 func (*WatchResultsRequest) ProtoMessage() {}
 
 func (x *WatchResultsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_vigil_v1_vigil_proto_msgTypes[23]
+	mi := &file_vigil_v1_vigil_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1322,7 +1597,7 @@ func (x *WatchResultsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchResultsRequest.ProtoReflect.Descriptor instead.
 func (*WatchResultsRequest) Descriptor() ([]byte, []int) {
-	return file_vigil_v1_vigil_proto_rawDescGZIP(), []int{23}
+	return file_vigil_v1_vigil_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *WatchResultsRequest) GetCheckId() string {
@@ -1350,7 +1625,7 @@ type WatchResultsResponse struct {
 
 func (x *WatchResultsResponse) Reset() {
 	*x = WatchResultsResponse{}
-	mi := &file_vigil_v1_vigil_proto_msgTypes[24]
+	mi := &file_vigil_v1_vigil_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1362,7 +1637,7 @@ func (x *WatchResultsResponse) String() string {
 func (*WatchResultsResponse) ProtoMessage() {}
 
 func (x *WatchResultsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_vigil_v1_vigil_proto_msgTypes[24]
+	mi := &file_vigil_v1_vigil_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1375,7 +1650,7 @@ func (x *WatchResultsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchResultsResponse.ProtoReflect.Descriptor instead.
 func (*WatchResultsResponse) Descriptor() ([]byte, []int) {
-	return file_vigil_v1_vigil_proto_rawDescGZIP(), []int{24}
+	return file_vigil_v1_vigil_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *WatchResultsResponse) GetResult() *Result {
@@ -1394,7 +1669,7 @@ type ListProbesRequest struct {
 
 func (x *ListProbesRequest) Reset() {
 	*x = ListProbesRequest{}
-	mi := &file_vigil_v1_vigil_proto_msgTypes[25]
+	mi := &file_vigil_v1_vigil_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1406,7 +1681,7 @@ func (x *ListProbesRequest) String() string {
 func (*ListProbesRequest) ProtoMessage() {}
 
 func (x *ListProbesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_vigil_v1_vigil_proto_msgTypes[25]
+	mi := &file_vigil_v1_vigil_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1419,7 +1694,7 @@ func (x *ListProbesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListProbesRequest.ProtoReflect.Descriptor instead.
 func (*ListProbesRequest) Descriptor() ([]byte, []int) {
-	return file_vigil_v1_vigil_proto_rawDescGZIP(), []int{25}
+	return file_vigil_v1_vigil_proto_rawDescGZIP(), []int{29}
 }
 
 // ListProbesResponse holds the probes.
@@ -1433,7 +1708,7 @@ type ListProbesResponse struct {
 
 func (x *ListProbesResponse) Reset() {
 	*x = ListProbesResponse{}
-	mi := &file_vigil_v1_vigil_proto_msgTypes[26]
+	mi := &file_vigil_v1_vigil_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1445,7 +1720,7 @@ func (x *ListProbesResponse) String() string {
 func (*ListProbesResponse) ProtoMessage() {}
 
 func (x *ListProbesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_vigil_v1_vigil_proto_msgTypes[26]
+	mi := &file_vigil_v1_vigil_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1458,7 +1733,7 @@ func (x *ListProbesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListProbesResponse.ProtoReflect.Descriptor instead.
 func (*ListProbesResponse) Descriptor() ([]byte, []int) {
-	return file_vigil_v1_vigil_proto_rawDescGZIP(), []int{26}
+	return file_vigil_v1_vigil_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *ListProbesResponse) GetProbes() []*ProbeInfo {
@@ -1508,7 +1783,7 @@ type ProbeInfo struct {
 
 func (x *ProbeInfo) Reset() {
 	*x = ProbeInfo{}
-	mi := &file_vigil_v1_vigil_proto_msgTypes[27]
+	mi := &file_vigil_v1_vigil_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1520,7 +1795,7 @@ func (x *ProbeInfo) String() string {
 func (*ProbeInfo) ProtoMessage() {}
 
 func (x *ProbeInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_vigil_v1_vigil_proto_msgTypes[27]
+	mi := &file_vigil_v1_vigil_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1533,7 +1808,7 @@ func (x *ProbeInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ProbeInfo.ProtoReflect.Descriptor instead.
 func (*ProbeInfo) Descriptor() ([]byte, []int) {
-	return file_vigil_v1_vigil_proto_rawDescGZIP(), []int{27}
+	return file_vigil_v1_vigil_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *ProbeInfo) GetProbeId() string {
@@ -1638,7 +1913,7 @@ type RunCheckRequest struct {
 
 func (x *RunCheckRequest) Reset() {
 	*x = RunCheckRequest{}
-	mi := &file_vigil_v1_vigil_proto_msgTypes[28]
+	mi := &file_vigil_v1_vigil_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1650,7 +1925,7 @@ func (x *RunCheckRequest) String() string {
 func (*RunCheckRequest) ProtoMessage() {}
 
 func (x *RunCheckRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_vigil_v1_vigil_proto_msgTypes[28]
+	mi := &file_vigil_v1_vigil_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1663,7 +1938,7 @@ func (x *RunCheckRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RunCheckRequest.ProtoReflect.Descriptor instead.
 func (*RunCheckRequest) Descriptor() ([]byte, []int) {
-	return file_vigil_v1_vigil_proto_rawDescGZIP(), []int{28}
+	return file_vigil_v1_vigil_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *RunCheckRequest) GetCheckId() string {
@@ -1684,7 +1959,7 @@ type RunCheckResponse struct {
 
 func (x *RunCheckResponse) Reset() {
 	*x = RunCheckResponse{}
-	mi := &file_vigil_v1_vigil_proto_msgTypes[29]
+	mi := &file_vigil_v1_vigil_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1696,7 +1971,7 @@ func (x *RunCheckResponse) String() string {
 func (*RunCheckResponse) ProtoMessage() {}
 
 func (x *RunCheckResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_vigil_v1_vigil_proto_msgTypes[29]
+	mi := &file_vigil_v1_vigil_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1709,7 +1984,7 @@ func (x *RunCheckResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RunCheckResponse.ProtoReflect.Descriptor instead.
 func (*RunCheckResponse) Descriptor() ([]byte, []int) {
-	return file_vigil_v1_vigil_proto_rawDescGZIP(), []int{29}
+	return file_vigil_v1_vigil_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *RunCheckResponse) GetProbeIds() []string {
@@ -1723,7 +1998,28 @@ var File_vigil_v1_vigil_proto protoreflect.FileDescriptor
 
 const file_vigil_v1_vigil_proto_rawDesc = "" +
 	"\n" +
-	"\x14vigil/v1/vigil.proto\x12\bvigil.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x14vigil/v1/check.proto\x1a\x17vigil/v1/incident.proto\x1a\x15vigil/v1/result.proto\"d\n" +
+	"\x14vigil/v1/vigil.proto\x12\bvigil.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x18vigil/v1/analytics.proto\x1a\x14vigil/v1/check.proto\x1a\x17vigil/v1/incident.proto\x1a\x15vigil/v1/result.proto\"\xaa\x01\n" +
+	"\x10GetReportRequest\x12\x1b\n" +
+	"\tcheck_ids\x18\x01 \x03(\tR\bcheckIds\x12.\n" +
+	"\x04from\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x04from\x12*\n" +
+	"\x02to\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\x02to\x12\x1d\n" +
+	"\n" +
+	"slo_target\x18\x04 \x01(\x01R\tsloTarget\"=\n" +
+	"\x11GetReportResponse\x12(\n" +
+	"\x06report\x18\x01 \x01(\v2\x10.vigil.v1.ReportR\x06report\"\xb7\x02\n" +
+	"\x13QueryMetricsRequest\x12\x19\n" +
+	"\bcheck_id\x18\x01 \x01(\tR\acheckId\x12\x16\n" +
+	"\x06region\x18\x02 \x01(\tR\x06region\x12\x12\n" +
+	"\x04step\x18\x03 \x01(\tR\x04step\x12+\n" +
+	"\ameasure\x18\x04 \x01(\x0e2\x11.vigil.v1.MeasureR\ameasure\x12\x1a\n" +
+	"\bquantile\x18\x05 \x01(\x01R\bquantile\x12.\n" +
+	"\x04from\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\x04from\x12*\n" +
+	"\x02to\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\x02to\x124\n" +
+	"\n" +
+	"resolution\x18\b \x01(\x0e2\x14.vigil.v1.ResolutionR\n" +
+	"resolution\"@\n" +
+	"\x14QueryMetricsResponse\x12(\n" +
+	"\x06series\x18\x01 \x01(\v2\x10.vigil.v1.SeriesR\x06series\"d\n" +
 	"\x14ListIncidentsRequest\x12\x19\n" +
 	"\bcheck_id\x18\x01 \x01(\tR\acheckId\x12\x1b\n" +
 	"\topen_only\x18\x02 \x01(\bR\bopenOnly\x12\x14\n" +
@@ -1822,7 +2118,8 @@ const file_vigil_v1_vigil_proto_rawDesc = "" +
 	"\x0fRunCheckRequest\x12\x19\n" +
 	"\bcheck_id\x18\x01 \x01(\tR\acheckId\"/\n" +
 	"\x10RunCheckResponse\x12\x1b\n" +
-	"\tprobe_ids\x18\x01 \x03(\tR\bprobeIds2\xd4\t\n" +
+	"\tprobe_ids\x18\x01 \x03(\tR\bprobeIds2\xe9\n" +
+	"\n" +
 	"\fVigilService\x12G\n" +
 	"\n" +
 	"ListChecks\x12\x1b.vigil.v1.ListChecksRequest\x1a\x1c.vigil.v1.ListChecksResponse\x12S\n" +
@@ -1839,7 +2136,9 @@ const file_vigil_v1_vigil_proto_rawDesc = "" +
 	"\x0fResolveIncident\x12 .vigil.v1.ResolveIncidentRequest\x1a!.vigil.v1.ResolveIncidentResponse\x12k\n" +
 	"\x16ListMaintenanceWindows\x12'.vigil.v1.ListMaintenanceWindowsRequest\x1a(.vigil.v1.ListMaintenanceWindowsResponse\x12n\n" +
 	"\x17CreateMaintenanceWindow\x12(.vigil.v1.CreateMaintenanceWindowRequest\x1a).vigil.v1.CreateMaintenanceWindowResponse\x12n\n" +
-	"\x17DeleteMaintenanceWindow\x12(.vigil.v1.DeleteMaintenanceWindowRequest\x1a).vigil.v1.DeleteMaintenanceWindowResponseB1Z/github.com/vigilhq/vigil/proto/vigil/v1;vigilv1b\x06proto3"
+	"\x17DeleteMaintenanceWindow\x12(.vigil.v1.DeleteMaintenanceWindowRequest\x1a).vigil.v1.DeleteMaintenanceWindowResponse\x12D\n" +
+	"\tGetReport\x12\x1a.vigil.v1.GetReportRequest\x1a\x1b.vigil.v1.GetReportResponse\x12M\n" +
+	"\fQueryMetrics\x12\x1d.vigil.v1.QueryMetricsRequest\x1a\x1e.vigil.v1.QueryMetricsResponseB1Z/github.com/vigilhq/vigil/proto/vigil/v1;vigilv1b\x06proto3"
 
 var (
 	file_vigil_v1_vigil_proto_rawDescOnce sync.Once
@@ -1853,100 +2152,120 @@ func file_vigil_v1_vigil_proto_rawDescGZIP() []byte {
 	return file_vigil_v1_vigil_proto_rawDescData
 }
 
-var file_vigil_v1_vigil_proto_msgTypes = make([]protoimpl.MessageInfo, 30)
+var file_vigil_v1_vigil_proto_msgTypes = make([]protoimpl.MessageInfo, 34)
 var file_vigil_v1_vigil_proto_goTypes = []any{
-	(*ListIncidentsRequest)(nil),            // 0: vigil.v1.ListIncidentsRequest
-	(*ListIncidentsResponse)(nil),           // 1: vigil.v1.ListIncidentsResponse
-	(*GetIncidentRequest)(nil),              // 2: vigil.v1.GetIncidentRequest
-	(*GetIncidentResponse)(nil),             // 3: vigil.v1.GetIncidentResponse
-	(*AcknowledgeIncidentRequest)(nil),      // 4: vigil.v1.AcknowledgeIncidentRequest
-	(*AcknowledgeIncidentResponse)(nil),     // 5: vigil.v1.AcknowledgeIncidentResponse
-	(*AddIncidentNoteRequest)(nil),          // 6: vigil.v1.AddIncidentNoteRequest
-	(*AddIncidentNoteResponse)(nil),         // 7: vigil.v1.AddIncidentNoteResponse
-	(*ResolveIncidentRequest)(nil),          // 8: vigil.v1.ResolveIncidentRequest
-	(*ResolveIncidentResponse)(nil),         // 9: vigil.v1.ResolveIncidentResponse
-	(*ListMaintenanceWindowsRequest)(nil),   // 10: vigil.v1.ListMaintenanceWindowsRequest
-	(*ListMaintenanceWindowsResponse)(nil),  // 11: vigil.v1.ListMaintenanceWindowsResponse
-	(*CreateMaintenanceWindowRequest)(nil),  // 12: vigil.v1.CreateMaintenanceWindowRequest
-	(*CreateMaintenanceWindowResponse)(nil), // 13: vigil.v1.CreateMaintenanceWindowResponse
-	(*DeleteMaintenanceWindowRequest)(nil),  // 14: vigil.v1.DeleteMaintenanceWindowRequest
-	(*DeleteMaintenanceWindowResponse)(nil), // 15: vigil.v1.DeleteMaintenanceWindowResponse
-	(*ListChecksRequest)(nil),               // 16: vigil.v1.ListChecksRequest
-	(*ListChecksResponse)(nil),              // 17: vigil.v1.ListChecksResponse
-	(*GetCheckStatusRequest)(nil),           // 18: vigil.v1.GetCheckStatusRequest
-	(*GetCheckStatusResponse)(nil),          // 19: vigil.v1.GetCheckStatusResponse
-	(*RegionStatus)(nil),                    // 20: vigil.v1.RegionStatus
-	(*ListResultsRequest)(nil),              // 21: vigil.v1.ListResultsRequest
-	(*ListResultsResponse)(nil),             // 22: vigil.v1.ListResultsResponse
-	(*WatchResultsRequest)(nil),             // 23: vigil.v1.WatchResultsRequest
-	(*WatchResultsResponse)(nil),            // 24: vigil.v1.WatchResultsResponse
-	(*ListProbesRequest)(nil),               // 25: vigil.v1.ListProbesRequest
-	(*ListProbesResponse)(nil),              // 26: vigil.v1.ListProbesResponse
-	(*ProbeInfo)(nil),                       // 27: vigil.v1.ProbeInfo
-	(*RunCheckRequest)(nil),                 // 28: vigil.v1.RunCheckRequest
-	(*RunCheckResponse)(nil),                // 29: vigil.v1.RunCheckResponse
-	(*Incident)(nil),                        // 30: vigil.v1.Incident
-	(*MaintenanceWindow)(nil),               // 31: vigil.v1.MaintenanceWindow
-	(*Check)(nil),                           // 32: vigil.v1.Check
-	(*Result)(nil),                          // 33: vigil.v1.Result
+	(*GetReportRequest)(nil),                // 0: vigil.v1.GetReportRequest
+	(*GetReportResponse)(nil),               // 1: vigil.v1.GetReportResponse
+	(*QueryMetricsRequest)(nil),             // 2: vigil.v1.QueryMetricsRequest
+	(*QueryMetricsResponse)(nil),            // 3: vigil.v1.QueryMetricsResponse
+	(*ListIncidentsRequest)(nil),            // 4: vigil.v1.ListIncidentsRequest
+	(*ListIncidentsResponse)(nil),           // 5: vigil.v1.ListIncidentsResponse
+	(*GetIncidentRequest)(nil),              // 6: vigil.v1.GetIncidentRequest
+	(*GetIncidentResponse)(nil),             // 7: vigil.v1.GetIncidentResponse
+	(*AcknowledgeIncidentRequest)(nil),      // 8: vigil.v1.AcknowledgeIncidentRequest
+	(*AcknowledgeIncidentResponse)(nil),     // 9: vigil.v1.AcknowledgeIncidentResponse
+	(*AddIncidentNoteRequest)(nil),          // 10: vigil.v1.AddIncidentNoteRequest
+	(*AddIncidentNoteResponse)(nil),         // 11: vigil.v1.AddIncidentNoteResponse
+	(*ResolveIncidentRequest)(nil),          // 12: vigil.v1.ResolveIncidentRequest
+	(*ResolveIncidentResponse)(nil),         // 13: vigil.v1.ResolveIncidentResponse
+	(*ListMaintenanceWindowsRequest)(nil),   // 14: vigil.v1.ListMaintenanceWindowsRequest
+	(*ListMaintenanceWindowsResponse)(nil),  // 15: vigil.v1.ListMaintenanceWindowsResponse
+	(*CreateMaintenanceWindowRequest)(nil),  // 16: vigil.v1.CreateMaintenanceWindowRequest
+	(*CreateMaintenanceWindowResponse)(nil), // 17: vigil.v1.CreateMaintenanceWindowResponse
+	(*DeleteMaintenanceWindowRequest)(nil),  // 18: vigil.v1.DeleteMaintenanceWindowRequest
+	(*DeleteMaintenanceWindowResponse)(nil), // 19: vigil.v1.DeleteMaintenanceWindowResponse
+	(*ListChecksRequest)(nil),               // 20: vigil.v1.ListChecksRequest
+	(*ListChecksResponse)(nil),              // 21: vigil.v1.ListChecksResponse
+	(*GetCheckStatusRequest)(nil),           // 22: vigil.v1.GetCheckStatusRequest
+	(*GetCheckStatusResponse)(nil),          // 23: vigil.v1.GetCheckStatusResponse
+	(*RegionStatus)(nil),                    // 24: vigil.v1.RegionStatus
+	(*ListResultsRequest)(nil),              // 25: vigil.v1.ListResultsRequest
+	(*ListResultsResponse)(nil),             // 26: vigil.v1.ListResultsResponse
+	(*WatchResultsRequest)(nil),             // 27: vigil.v1.WatchResultsRequest
+	(*WatchResultsResponse)(nil),            // 28: vigil.v1.WatchResultsResponse
+	(*ListProbesRequest)(nil),               // 29: vigil.v1.ListProbesRequest
+	(*ListProbesResponse)(nil),              // 30: vigil.v1.ListProbesResponse
+	(*ProbeInfo)(nil),                       // 31: vigil.v1.ProbeInfo
+	(*RunCheckRequest)(nil),                 // 32: vigil.v1.RunCheckRequest
+	(*RunCheckResponse)(nil),                // 33: vigil.v1.RunCheckResponse
 	(*timestamppb.Timestamp)(nil),           // 34: google.protobuf.Timestamp
+	(*Report)(nil),                          // 35: vigil.v1.Report
+	(Measure)(0),                            // 36: vigil.v1.Measure
+	(Resolution)(0),                         // 37: vigil.v1.Resolution
+	(*Series)(nil),                          // 38: vigil.v1.Series
+	(*Incident)(nil),                        // 39: vigil.v1.Incident
+	(*MaintenanceWindow)(nil),               // 40: vigil.v1.MaintenanceWindow
+	(*Check)(nil),                           // 41: vigil.v1.Check
+	(*Result)(nil),                          // 42: vigil.v1.Result
 }
 var file_vigil_v1_vigil_proto_depIdxs = []int32{
-	30, // 0: vigil.v1.ListIncidentsResponse.incidents:type_name -> vigil.v1.Incident
-	30, // 1: vigil.v1.GetIncidentResponse.incident:type_name -> vigil.v1.Incident
-	30, // 2: vigil.v1.AcknowledgeIncidentResponse.incident:type_name -> vigil.v1.Incident
-	30, // 3: vigil.v1.AddIncidentNoteResponse.incident:type_name -> vigil.v1.Incident
-	30, // 4: vigil.v1.ResolveIncidentResponse.incident:type_name -> vigil.v1.Incident
-	31, // 5: vigil.v1.ListMaintenanceWindowsResponse.windows:type_name -> vigil.v1.MaintenanceWindow
-	31, // 6: vigil.v1.CreateMaintenanceWindowRequest.window:type_name -> vigil.v1.MaintenanceWindow
-	31, // 7: vigil.v1.CreateMaintenanceWindowResponse.window:type_name -> vigil.v1.MaintenanceWindow
-	32, // 8: vigil.v1.ListChecksResponse.checks:type_name -> vigil.v1.Check
-	32, // 9: vigil.v1.GetCheckStatusResponse.check:type_name -> vigil.v1.Check
-	20, // 10: vigil.v1.GetCheckStatusResponse.regions:type_name -> vigil.v1.RegionStatus
-	33, // 11: vigil.v1.RegionStatus.last:type_name -> vigil.v1.Result
-	34, // 12: vigil.v1.RegionStatus.last_pass_at:type_name -> google.protobuf.Timestamp
-	34, // 13: vigil.v1.ListResultsRequest.start_time:type_name -> google.protobuf.Timestamp
-	34, // 14: vigil.v1.ListResultsRequest.end_time:type_name -> google.protobuf.Timestamp
-	33, // 15: vigil.v1.ListResultsResponse.results:type_name -> vigil.v1.Result
-	33, // 16: vigil.v1.WatchResultsResponse.result:type_name -> vigil.v1.Result
-	27, // 17: vigil.v1.ListProbesResponse.probes:type_name -> vigil.v1.ProbeInfo
-	34, // 18: vigil.v1.ProbeInfo.connected_at:type_name -> google.protobuf.Timestamp
-	34, // 19: vigil.v1.ProbeInfo.last_result_at:type_name -> google.protobuf.Timestamp
-	34, // 20: vigil.v1.ProbeInfo.last_heartbeat_at:type_name -> google.protobuf.Timestamp
-	34, // 21: vigil.v1.ProbeInfo.gossip_since:type_name -> google.protobuf.Timestamp
-	16, // 22: vigil.v1.VigilService.ListChecks:input_type -> vigil.v1.ListChecksRequest
-	18, // 23: vigil.v1.VigilService.GetCheckStatus:input_type -> vigil.v1.GetCheckStatusRequest
-	21, // 24: vigil.v1.VigilService.ListResults:input_type -> vigil.v1.ListResultsRequest
-	23, // 25: vigil.v1.VigilService.WatchResults:input_type -> vigil.v1.WatchResultsRequest
-	25, // 26: vigil.v1.VigilService.ListProbes:input_type -> vigil.v1.ListProbesRequest
-	28, // 27: vigil.v1.VigilService.RunCheck:input_type -> vigil.v1.RunCheckRequest
-	0,  // 28: vigil.v1.VigilService.ListIncidents:input_type -> vigil.v1.ListIncidentsRequest
-	2,  // 29: vigil.v1.VigilService.GetIncident:input_type -> vigil.v1.GetIncidentRequest
-	4,  // 30: vigil.v1.VigilService.AcknowledgeIncident:input_type -> vigil.v1.AcknowledgeIncidentRequest
-	6,  // 31: vigil.v1.VigilService.AddIncidentNote:input_type -> vigil.v1.AddIncidentNoteRequest
-	8,  // 32: vigil.v1.VigilService.ResolveIncident:input_type -> vigil.v1.ResolveIncidentRequest
-	10, // 33: vigil.v1.VigilService.ListMaintenanceWindows:input_type -> vigil.v1.ListMaintenanceWindowsRequest
-	12, // 34: vigil.v1.VigilService.CreateMaintenanceWindow:input_type -> vigil.v1.CreateMaintenanceWindowRequest
-	14, // 35: vigil.v1.VigilService.DeleteMaintenanceWindow:input_type -> vigil.v1.DeleteMaintenanceWindowRequest
-	17, // 36: vigil.v1.VigilService.ListChecks:output_type -> vigil.v1.ListChecksResponse
-	19, // 37: vigil.v1.VigilService.GetCheckStatus:output_type -> vigil.v1.GetCheckStatusResponse
-	22, // 38: vigil.v1.VigilService.ListResults:output_type -> vigil.v1.ListResultsResponse
-	24, // 39: vigil.v1.VigilService.WatchResults:output_type -> vigil.v1.WatchResultsResponse
-	26, // 40: vigil.v1.VigilService.ListProbes:output_type -> vigil.v1.ListProbesResponse
-	29, // 41: vigil.v1.VigilService.RunCheck:output_type -> vigil.v1.RunCheckResponse
-	1,  // 42: vigil.v1.VigilService.ListIncidents:output_type -> vigil.v1.ListIncidentsResponse
-	3,  // 43: vigil.v1.VigilService.GetIncident:output_type -> vigil.v1.GetIncidentResponse
-	5,  // 44: vigil.v1.VigilService.AcknowledgeIncident:output_type -> vigil.v1.AcknowledgeIncidentResponse
-	7,  // 45: vigil.v1.VigilService.AddIncidentNote:output_type -> vigil.v1.AddIncidentNoteResponse
-	9,  // 46: vigil.v1.VigilService.ResolveIncident:output_type -> vigil.v1.ResolveIncidentResponse
-	11, // 47: vigil.v1.VigilService.ListMaintenanceWindows:output_type -> vigil.v1.ListMaintenanceWindowsResponse
-	13, // 48: vigil.v1.VigilService.CreateMaintenanceWindow:output_type -> vigil.v1.CreateMaintenanceWindowResponse
-	15, // 49: vigil.v1.VigilService.DeleteMaintenanceWindow:output_type -> vigil.v1.DeleteMaintenanceWindowResponse
-	36, // [36:50] is the sub-list for method output_type
-	22, // [22:36] is the sub-list for method input_type
-	22, // [22:22] is the sub-list for extension type_name
-	22, // [22:22] is the sub-list for extension extendee
-	0,  // [0:22] is the sub-list for field type_name
+	34, // 0: vigil.v1.GetReportRequest.from:type_name -> google.protobuf.Timestamp
+	34, // 1: vigil.v1.GetReportRequest.to:type_name -> google.protobuf.Timestamp
+	35, // 2: vigil.v1.GetReportResponse.report:type_name -> vigil.v1.Report
+	36, // 3: vigil.v1.QueryMetricsRequest.measure:type_name -> vigil.v1.Measure
+	34, // 4: vigil.v1.QueryMetricsRequest.from:type_name -> google.protobuf.Timestamp
+	34, // 5: vigil.v1.QueryMetricsRequest.to:type_name -> google.protobuf.Timestamp
+	37, // 6: vigil.v1.QueryMetricsRequest.resolution:type_name -> vigil.v1.Resolution
+	38, // 7: vigil.v1.QueryMetricsResponse.series:type_name -> vigil.v1.Series
+	39, // 8: vigil.v1.ListIncidentsResponse.incidents:type_name -> vigil.v1.Incident
+	39, // 9: vigil.v1.GetIncidentResponse.incident:type_name -> vigil.v1.Incident
+	39, // 10: vigil.v1.AcknowledgeIncidentResponse.incident:type_name -> vigil.v1.Incident
+	39, // 11: vigil.v1.AddIncidentNoteResponse.incident:type_name -> vigil.v1.Incident
+	39, // 12: vigil.v1.ResolveIncidentResponse.incident:type_name -> vigil.v1.Incident
+	40, // 13: vigil.v1.ListMaintenanceWindowsResponse.windows:type_name -> vigil.v1.MaintenanceWindow
+	40, // 14: vigil.v1.CreateMaintenanceWindowRequest.window:type_name -> vigil.v1.MaintenanceWindow
+	40, // 15: vigil.v1.CreateMaintenanceWindowResponse.window:type_name -> vigil.v1.MaintenanceWindow
+	41, // 16: vigil.v1.ListChecksResponse.checks:type_name -> vigil.v1.Check
+	41, // 17: vigil.v1.GetCheckStatusResponse.check:type_name -> vigil.v1.Check
+	24, // 18: vigil.v1.GetCheckStatusResponse.regions:type_name -> vigil.v1.RegionStatus
+	42, // 19: vigil.v1.RegionStatus.last:type_name -> vigil.v1.Result
+	34, // 20: vigil.v1.RegionStatus.last_pass_at:type_name -> google.protobuf.Timestamp
+	34, // 21: vigil.v1.ListResultsRequest.start_time:type_name -> google.protobuf.Timestamp
+	34, // 22: vigil.v1.ListResultsRequest.end_time:type_name -> google.protobuf.Timestamp
+	42, // 23: vigil.v1.ListResultsResponse.results:type_name -> vigil.v1.Result
+	42, // 24: vigil.v1.WatchResultsResponse.result:type_name -> vigil.v1.Result
+	31, // 25: vigil.v1.ListProbesResponse.probes:type_name -> vigil.v1.ProbeInfo
+	34, // 26: vigil.v1.ProbeInfo.connected_at:type_name -> google.protobuf.Timestamp
+	34, // 27: vigil.v1.ProbeInfo.last_result_at:type_name -> google.protobuf.Timestamp
+	34, // 28: vigil.v1.ProbeInfo.last_heartbeat_at:type_name -> google.protobuf.Timestamp
+	34, // 29: vigil.v1.ProbeInfo.gossip_since:type_name -> google.protobuf.Timestamp
+	20, // 30: vigil.v1.VigilService.ListChecks:input_type -> vigil.v1.ListChecksRequest
+	22, // 31: vigil.v1.VigilService.GetCheckStatus:input_type -> vigil.v1.GetCheckStatusRequest
+	25, // 32: vigil.v1.VigilService.ListResults:input_type -> vigil.v1.ListResultsRequest
+	27, // 33: vigil.v1.VigilService.WatchResults:input_type -> vigil.v1.WatchResultsRequest
+	29, // 34: vigil.v1.VigilService.ListProbes:input_type -> vigil.v1.ListProbesRequest
+	32, // 35: vigil.v1.VigilService.RunCheck:input_type -> vigil.v1.RunCheckRequest
+	4,  // 36: vigil.v1.VigilService.ListIncidents:input_type -> vigil.v1.ListIncidentsRequest
+	6,  // 37: vigil.v1.VigilService.GetIncident:input_type -> vigil.v1.GetIncidentRequest
+	8,  // 38: vigil.v1.VigilService.AcknowledgeIncident:input_type -> vigil.v1.AcknowledgeIncidentRequest
+	10, // 39: vigil.v1.VigilService.AddIncidentNote:input_type -> vigil.v1.AddIncidentNoteRequest
+	12, // 40: vigil.v1.VigilService.ResolveIncident:input_type -> vigil.v1.ResolveIncidentRequest
+	14, // 41: vigil.v1.VigilService.ListMaintenanceWindows:input_type -> vigil.v1.ListMaintenanceWindowsRequest
+	16, // 42: vigil.v1.VigilService.CreateMaintenanceWindow:input_type -> vigil.v1.CreateMaintenanceWindowRequest
+	18, // 43: vigil.v1.VigilService.DeleteMaintenanceWindow:input_type -> vigil.v1.DeleteMaintenanceWindowRequest
+	0,  // 44: vigil.v1.VigilService.GetReport:input_type -> vigil.v1.GetReportRequest
+	2,  // 45: vigil.v1.VigilService.QueryMetrics:input_type -> vigil.v1.QueryMetricsRequest
+	21, // 46: vigil.v1.VigilService.ListChecks:output_type -> vigil.v1.ListChecksResponse
+	23, // 47: vigil.v1.VigilService.GetCheckStatus:output_type -> vigil.v1.GetCheckStatusResponse
+	26, // 48: vigil.v1.VigilService.ListResults:output_type -> vigil.v1.ListResultsResponse
+	28, // 49: vigil.v1.VigilService.WatchResults:output_type -> vigil.v1.WatchResultsResponse
+	30, // 50: vigil.v1.VigilService.ListProbes:output_type -> vigil.v1.ListProbesResponse
+	33, // 51: vigil.v1.VigilService.RunCheck:output_type -> vigil.v1.RunCheckResponse
+	5,  // 52: vigil.v1.VigilService.ListIncidents:output_type -> vigil.v1.ListIncidentsResponse
+	7,  // 53: vigil.v1.VigilService.GetIncident:output_type -> vigil.v1.GetIncidentResponse
+	9,  // 54: vigil.v1.VigilService.AcknowledgeIncident:output_type -> vigil.v1.AcknowledgeIncidentResponse
+	11, // 55: vigil.v1.VigilService.AddIncidentNote:output_type -> vigil.v1.AddIncidentNoteResponse
+	13, // 56: vigil.v1.VigilService.ResolveIncident:output_type -> vigil.v1.ResolveIncidentResponse
+	15, // 57: vigil.v1.VigilService.ListMaintenanceWindows:output_type -> vigil.v1.ListMaintenanceWindowsResponse
+	17, // 58: vigil.v1.VigilService.CreateMaintenanceWindow:output_type -> vigil.v1.CreateMaintenanceWindowResponse
+	19, // 59: vigil.v1.VigilService.DeleteMaintenanceWindow:output_type -> vigil.v1.DeleteMaintenanceWindowResponse
+	1,  // 60: vigil.v1.VigilService.GetReport:output_type -> vigil.v1.GetReportResponse
+	3,  // 61: vigil.v1.VigilService.QueryMetrics:output_type -> vigil.v1.QueryMetricsResponse
+	46, // [46:62] is the sub-list for method output_type
+	30, // [30:46] is the sub-list for method input_type
+	30, // [30:30] is the sub-list for extension type_name
+	30, // [30:30] is the sub-list for extension extendee
+	0,  // [0:30] is the sub-list for field type_name
 }
 
 func init() { file_vigil_v1_vigil_proto_init() }
@@ -1954,6 +2273,7 @@ func file_vigil_v1_vigil_proto_init() {
 	if File_vigil_v1_vigil_proto != nil {
 		return
 	}
+	file_vigil_v1_analytics_proto_init()
 	file_vigil_v1_check_proto_init()
 	file_vigil_v1_incident_proto_init()
 	file_vigil_v1_result_proto_init()
@@ -1963,7 +2283,7 @@ func file_vigil_v1_vigil_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_vigil_v1_vigil_proto_rawDesc), len(file_vigil_v1_vigil_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   30,
+			NumMessages:   34,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

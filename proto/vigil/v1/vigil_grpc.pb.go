@@ -33,6 +33,8 @@ const (
 	VigilService_ListMaintenanceWindows_FullMethodName  = "/vigil.v1.VigilService/ListMaintenanceWindows"
 	VigilService_CreateMaintenanceWindow_FullMethodName = "/vigil.v1.VigilService/CreateMaintenanceWindow"
 	VigilService_DeleteMaintenanceWindow_FullMethodName = "/vigil.v1.VigilService/DeleteMaintenanceWindow"
+	VigilService_GetReport_FullMethodName               = "/vigil.v1.VigilService/GetReport"
+	VigilService_QueryMetrics_FullMethodName            = "/vigil.v1.VigilService/QueryMetrics"
 )
 
 // VigilServiceClient is the client API for VigilService service.
@@ -76,6 +78,11 @@ type VigilServiceClient interface {
 	// DeleteMaintenanceWindow removes a maintenance window. It needs the admin
 	// token.
 	DeleteMaintenanceWindow(ctx context.Context, in *DeleteMaintenanceWindowRequest, opts ...grpc.CallOption) (*DeleteMaintenanceWindowResponse, error)
+	// GetReport returns analytics (uptime, SLO, percentiles, Web Vitals,
+	// completion, step funnel, incidents) for checks over a time range.
+	GetReport(ctx context.Context, in *GetReportRequest, opts ...grpc.CallOption) (*GetReportResponse, error)
+	// QueryMetrics returns a time series of one measure, for charting.
+	QueryMetrics(ctx context.Context, in *QueryMetricsRequest, opts ...grpc.CallOption) (*QueryMetricsResponse, error)
 }
 
 type vigilServiceClient struct {
@@ -235,6 +242,26 @@ func (c *vigilServiceClient) DeleteMaintenanceWindow(ctx context.Context, in *De
 	return out, nil
 }
 
+func (c *vigilServiceClient) GetReport(ctx context.Context, in *GetReportRequest, opts ...grpc.CallOption) (*GetReportResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetReportResponse)
+	err := c.cc.Invoke(ctx, VigilService_GetReport_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *vigilServiceClient) QueryMetrics(ctx context.Context, in *QueryMetricsRequest, opts ...grpc.CallOption) (*QueryMetricsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(QueryMetricsResponse)
+	err := c.cc.Invoke(ctx, VigilService_QueryMetrics_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // VigilServiceServer is the server API for VigilService service.
 // All implementations must embed UnimplementedVigilServiceServer
 // for forward compatibility.
@@ -276,6 +303,11 @@ type VigilServiceServer interface {
 	// DeleteMaintenanceWindow removes a maintenance window. It needs the admin
 	// token.
 	DeleteMaintenanceWindow(context.Context, *DeleteMaintenanceWindowRequest) (*DeleteMaintenanceWindowResponse, error)
+	// GetReport returns analytics (uptime, SLO, percentiles, Web Vitals,
+	// completion, step funnel, incidents) for checks over a time range.
+	GetReport(context.Context, *GetReportRequest) (*GetReportResponse, error)
+	// QueryMetrics returns a time series of one measure, for charting.
+	QueryMetrics(context.Context, *QueryMetricsRequest) (*QueryMetricsResponse, error)
 	mustEmbedUnimplementedVigilServiceServer()
 }
 
@@ -327,6 +359,12 @@ func (UnimplementedVigilServiceServer) CreateMaintenanceWindow(context.Context, 
 }
 func (UnimplementedVigilServiceServer) DeleteMaintenanceWindow(context.Context, *DeleteMaintenanceWindowRequest) (*DeleteMaintenanceWindowResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method DeleteMaintenanceWindow not implemented")
+}
+func (UnimplementedVigilServiceServer) GetReport(context.Context, *GetReportRequest) (*GetReportResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetReport not implemented")
+}
+func (UnimplementedVigilServiceServer) QueryMetrics(context.Context, *QueryMetricsRequest) (*QueryMetricsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method QueryMetrics not implemented")
 }
 func (UnimplementedVigilServiceServer) mustEmbedUnimplementedVigilServiceServer() {}
 func (UnimplementedVigilServiceServer) testEmbeddedByValue()                      {}
@@ -594,6 +632,42 @@ func _VigilService_DeleteMaintenanceWindow_Handler(srv interface{}, ctx context.
 	return interceptor(ctx, in, info, handler)
 }
 
+func _VigilService_GetReport_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetReportRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(VigilServiceServer).GetReport(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: VigilService_GetReport_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(VigilServiceServer).GetReport(ctx, req.(*GetReportRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _VigilService_QueryMetrics_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(QueryMetricsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(VigilServiceServer).QueryMetrics(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: VigilService_QueryMetrics_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(VigilServiceServer).QueryMetrics(ctx, req.(*QueryMetricsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // VigilService_ServiceDesc is the grpc.ServiceDesc for VigilService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -652,6 +726,14 @@ var VigilService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "DeleteMaintenanceWindow",
 			Handler:    _VigilService_DeleteMaintenanceWindow_Handler,
+		},
+		{
+			MethodName: "GetReport",
+			Handler:    _VigilService_GetReport_Handler,
+		},
+		{
+			MethodName: "QueryMetrics",
+			Handler:    _VigilService_QueryMetrics_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{
