@@ -12,7 +12,7 @@ import (
 )
 
 var (
-	commonFields  = []string{"name", "type", "target", "interval", "timeout", "regions", "quorum", "min_regions", "probes_per_region"}
+	commonFields  = []string{"name", "type", "target", "interval", "timeout", "regions", "quorum", "min_regions", "probes_per_region", "alerting"}
 	httpFields    = []string{"method", "headers", "body", "expect", "follow_redirects"}
 	browserFields = []string{"steps", "budget"}
 	checkFields   = concat(commonFields, httpFields, browserFields)
@@ -79,6 +79,12 @@ func (p *parser) check(n *yaml.Node, path string, d *defaults) (*vigilv1.Check, 
 	}
 
 	timeout := p.schedule(ch, fs, n.Line, path, d)
+
+	own := &alerting{}
+	if e, ok := fs["alerting"]; ok {
+		own = p.alertingBlock(e.val, join(path, "alerting"))
+	}
+	ch.Alerting = resolveAlerting(own, d.alerting)
 
 	switch ch.Type {
 	case vigilv1.CheckType_CHECK_TYPE_HTTP:

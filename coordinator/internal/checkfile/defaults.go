@@ -108,22 +108,29 @@ type defaults struct {
 	regions    setting[[]string]
 	quorum     setting[int64]
 	minRegions setting[int64]
+	// alerting is defaults.alerting; never nil after defaults or
+	// scheduleFields.
+	alerting *alerting
 }
 
-var defaultsFields = []string{"interval", "timeout", "regions", "quorum", "min_regions"}
+var defaultsFields = []string{"interval", "timeout", "regions", "quorum", "min_regions", "alerting"}
 
 func (p *parser) defaults(n *yaml.Node, path string) *defaults {
 	fs, ok := p.fields(n, path, defaultsFields...)
 	if !ok {
-		return &defaults{}
+		return &defaults{alerting: &alerting{}}
 	}
-	return p.scheduleFields(fs, path)
+	d := p.scheduleFields(fs, path)
+	if e, ok := fs["alerting"]; ok {
+		d.alerting = p.alertingBlock(e.val, join(path, "alerting"))
+	}
+	return d
 }
 
 // scheduleFields parses the fields that a check and defaults: share; a
 // field that is absent stays unset, so inherit can fall back.
 func (p *parser) scheduleFields(fs map[string]entry, path string) *defaults {
-	d := &defaults{}
+	d := &defaults{alerting: &alerting{}}
 	if e, ok := fs["interval"]; ok {
 		d.interval = p.interval(e.val, join(path, "interval"))
 	}

@@ -4,13 +4,16 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/vigilhq/vigil/coordinator/internal/maintenance"
 )
 
-// FuzzParse checks that Parse never panics, that its errors are always
+// FuzzParse checks that ParseFile never panics, that its errors are always
 // Errors pointing inside the file, and that whatever it accepts obeys every
-// rule (checkInvariants).
+// rule (checkInvariants, fileInvariants).
 func FuzzParse(f *testing.F) {
 	files, err := filepath.Glob(filepath.Join("testdata", "*.yaml"))
 	if err != nil {
@@ -24,18 +27,19 @@ func FuzzParse(f *testing.F) {
 		f.Add(data)
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		checks, err := Parse("checks.yaml", data)
+		file, err := ParseFile("checks.yaml", data, WithLookupEnv(lookupTestEnv))
 		if err == nil {
-			if len(checks) == 0 {
+			if len(file.Checks) == 0 {
 				t.Fatal("no error and no checks")
 			}
-			for _, c := range checks {
+			for _, c := range file.Checks {
 				checkInvariants(t, c)
 			}
+			fileInvariants(t, file)
 			return
 		}
-		if checks != nil {
-			t.Errorf("got %d checks along with an error", len(checks))
+		if file != nil {
+			t.Errorf("got a File along with an error")
 		}
 		var es Errors
 		if !errors.As(err, &es) || len(es) == 0 {
@@ -49,8 +53,57 @@ func FuzzParse(f *testing.F) {
 			if e.File != "checks.yaml" || e.Msg == "" {
 				t.Errorf("bad error %#v", e)
 			}
+			if strings.Contains(e.Msg, "s3cret") {
+				t.Errorf("error shows a secret: %v", e)
+			}
 		}
 	})
+}
+
+// fileInvariants fails t when the channels or maintenance windows of f, or
+// the routes of its checks, break a rule every loaded file obeys.
+func fileInvariants(t testing.TB, f *File) {
+	t.Helper()
+	channels := map[string]bool{}
+	for _, ch := range f.Channels {
+		if !nameRE.MatchString(ch.Name) || channels[ch.Name] || !slices.Contains(channelTypes, ch.Type) {
+			t.Errorf("channel %+v: bad or duplicate name, or bad type", ch)
+		}
+		channels[ch.Name] = true
+		switch ch.Type {
+		case "webhook", "slack":
+			if endpointProblem(ch.URL) != "" {
+				t.Errorf("channel %q: bad URL", ch.Name)
+			}
+		case "pagerduty":
+			if ch.RoutingKey == "" {
+				t.Errorf("channel %q: no routing key", ch.Name)
+			}
+		case "email":
+			if ch.SMTP.Addr == "" || ch.SMTP.From == "" || len(ch.SMTP.To) == 0 || (ch.SMTP.Username == "") != (ch.SMTP.Password == "") {
+				t.Errorf("channel %q: incomplete smtp %+v", ch.Name, ch.SMTP)
+			}
+		}
+	}
+	for _, c := range f.Checks {
+		for _, r := range c.GetAlerting().GetRoutes() {
+			for _, name := range r.Channels {
+				if !channels[name] {
+					t.Errorf("check %q: route to unknown channel %q", c.Name, name)
+				}
+			}
+		}
+	}
+	ids := map[string]bool{}
+	for _, w := range f.Maintenance {
+		if err := maintenance.Validate(w); err != nil {
+			t.Errorf("maintenance window %q: %v", w.Name, err)
+		}
+		if w.Id != "file:"+w.Name || ids[w.Id] {
+			t.Errorf("maintenance window %q: bad or duplicate id %q", w.Name, w.Id)
+		}
+		ids[w.Id] = true
+	}
 }
 
 // yamlLines counts lines as YAML does: CR LF, CR, LF, NEL, LS and PS each

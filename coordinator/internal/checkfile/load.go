@@ -18,28 +18,56 @@ import (
 // and the coordinator never holds an unbounded upload in memory.
 const maxFileSize = 1 << 20
 
-// Load reads the check file at path and parses it with Parse. Errors about
-// the file's content are Errors, named by path; a file that cannot be read
-// yields the wrapped os error (errors.Is(err, fs.ErrNotExist) works).
+// Load reads the check file at path and returns its checks: LoadFile
+// without the channels and maintenance windows, for callers that only run
+// checks. Errors are those of LoadFile.
 func Load(path string) ([]*vigilv1.Check, error) {
+	f, err := LoadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return f.Checks, nil
+}
+
+// Parse is Load for a check file already in memory: ParseFile's checks.
+func Parse(filename string, data []byte) ([]*vigilv1.Check, error) {
+	f, err := ParseFile(filename, data)
+	if err != nil {
+		return nil, err
+	}
+	return f.Checks, nil
+}
+
+// LoadFile reads the check file at path and parses it with ParseFile.
+// Errors about the file's content are Errors, named by path; a file that
+// cannot be read yields the wrapped os error (errors.Is(err,
+// fs.ErrNotExist) works).
+func LoadFile(path string, opts ...Option) (*File, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("load check file: %w", err)
 	}
 	defer f.Close()
-	// Read one byte past the cap so Parse can tell a file that is too large.
+	// Read one byte past the cap so ParseFile can tell a file that is too
+	// large.
 	data, err := io.ReadAll(io.LimitReader(f, maxFileSize+1))
 	if err != nil {
 		return nil, fmt.Errorf("load check file: %w", err)
 	}
-	return Parse(path, data)
+	return ParseFile(path, data, opts...)
 }
 
-// Parse decodes a check file strictly, applies defaults and validates it.
-// filename only names the file in errors. It returns the checks in file
-// order, each with its Version set, or an Errors holding every problem
-// found; never both. Parse is safe for concurrent use.
-func Parse(filename string, data []byte) ([]*vigilv1.Check, error) {
+// ParseFile decodes a check file strictly, applies defaults, resolves the
+// environment variables its channels name, and validates it. filename only
+// names the file in errors. It returns everything the file defines, in file
+// order, each check with its Version and Alerting set, or an Errors holding
+// every problem found; never both. ParseFile is safe for concurrent use
+// (when the lookup function of WithLookupEnv is).
+func ParseFile(filename string, data []byte, opts ...Option) (*File, error) {
+	o := options{lookupEnv: os.LookupEnv}
+	for _, opt := range opts {
+		opt(&o)
+	}
 	c := &collector{file: filename}
 	if len(data) > maxFileSize {
 		c.add(0, "", "file is larger than the limit of 1 MiB")
@@ -49,13 +77,13 @@ func Parse(filename string, data []byte) ([]*vigilv1.Check, error) {
 	if root == nil {
 		return nil, c.result()
 	}
-	p := &parser{c: c}
+	p := &parser{c: c, lookupEnv: o.lookupEnv}
 	p.rejectAliases(root)
-	checks := p.file(root)
+	f := p.file(root)
 	if err := c.result(); err != nil {
 		return nil, err
 	}
-	for i, ch := range checks {
+	for i, ch := range f.Checks {
 		v, err := version(ch)
 		if err != nil {
 			// Unreachable for checks built here: they have only valid UTF-8
@@ -68,7 +96,7 @@ func Parse(filename string, data []byte) ([]*vigilv1.Check, error) {
 	if err := c.result(); err != nil {
 		return nil, err
 	}
-	return checks, nil
+	return f, nil
 }
 
 // decodeYAML parses data into a node tree and returns the top-level node,
@@ -128,34 +156,56 @@ func yamlError(c *collector, err error) {
 	c.add(0, "", "%s", msg)
 }
 
-// file walks the top level: checks: and defaults:.
-func (p *parser) file(root *yaml.Node) []*vigilv1.Check {
+// topFields are the keys of the top level.
+var topFields = []string{"checks", "defaults", "channels", "maintenance"}
+
+// file walks the top level. channels: comes first, so that routes can
+// refer to channels, and maintenance: last, so that windows can refer to
+// checks.
+func (p *parser) file(root *yaml.Node) *File {
+	f := &File{}
 	if root.Kind != yaml.MappingNode {
 		if !isAlias(root) {
 			p.c.add(root.Line, "", "top level must be a mapping with a checks: list, got %s", describe(root))
 		}
-		return nil
+		return f
 	}
-	fs, _ := p.fields(root, "", "checks", "defaults")
-	d := &defaults{}
+	fs, _ := p.fields(root, "", topFields...)
+	if e, ok := fs["channels"]; ok {
+		f.Channels = p.channels(e.val, "channels")
+	}
+	d := &defaults{alerting: &alerting{}}
 	if e, ok := fs["defaults"]; ok {
 		d = p.defaults(e.val, "defaults")
 	}
+	var checkNames []string
+	f.Checks, checkNames = p.checks(root, fs, d)
+	if e, ok := fs["maintenance"]; ok {
+		f.Maintenance = p.windows(e.val, "maintenance", checkNames)
+	}
+	return f
+}
+
+// checks walks checks:. It also returns the names of the checks, or nil
+// when checks: is missing or not a list (then nothing can refer to a check
+// without a second, misleading error).
+func (p *parser) checks(root *yaml.Node, fs map[string]entry, d *defaults) ([]*vigilv1.Check, []string) {
 	e, ok := fs["checks"]
 	if !ok {
 		p.c.add(root.Line, "checks", "is required")
-		return nil
+		return nil, nil
 	}
 	items, ok := p.list(e.val, "checks")
 	if !ok {
-		return nil
+		return nil, nil
 	}
 	if len(items) == 0 {
 		p.c.add(e.val.Line, "checks", "must list at least one check")
-		return nil
+		return nil, nil
 	}
 	checks := make([]*vigilv1.Check, 0, len(items))
 	names := make(map[string]int, len(items))
+	order := make([]string, 0, len(items))
 	for i, n := range items {
 		path := index("checks", i)
 		ch, nameLine := p.check(n, path, d)
@@ -167,9 +217,10 @@ func (p *parser) file(root *yaml.Node) []*vigilv1.Check {
 				p.c.add(nameLine, path+".name", "duplicate name %q (first at line %d)", ch.Name, first)
 			} else {
 				names[ch.Name] = nameLine
+				order = append(order, ch.Name)
 			}
 		}
 		checks = append(checks, ch)
 	}
-	return checks
+	return checks, order
 }

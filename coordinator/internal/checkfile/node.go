@@ -14,6 +14,11 @@ import (
 // ok=false, and the caller carries on with the next field.
 type parser struct {
 	c *collector
+	// lookupEnv reads the environment variables that channels name.
+	lookupEnv func(name string) (string, bool)
+	// channelNames are the names channels: defines, in file order, for the
+	// routes that refer to them.
+	channelNames []string
 }
 
 // entry is one key/value pair of a YAML mapping.
@@ -125,8 +130,14 @@ func (p *parser) fields(n *yaml.Node, path string, known ...string) (map[string]
 	}
 	out := make(map[string]entry, len(es))
 	for _, e := range es {
-		if !contains(known, e.key.Value) {
-			p.c.add(e.key.Line, path, "unknown field %q%s", e.key.Value, suggest(e.key.Value, known))
+		if k := e.key.Value; !contains(known, k) {
+			hint := suggest(k, known)
+			if contains(known, k+"_env") {
+				// A secret written into the file: point at the way to
+				// pass it, without repeating it.
+				hint = fmt.Sprintf(" (did you mean %q? secrets are read from environment variables)", k+"_env")
+			}
+			p.c.add(e.key.Line, path, "unknown field %q%s", k, hint)
 			continue
 		}
 		out[e.key.Value] = e
@@ -182,6 +193,16 @@ func (p *parser) duration(n *yaml.Node, path string) (time.Duration, bool) {
 		return 0, false
 	}
 	return d, true
+}
+
+// durationAtLeast is duration that also requires a value of at least lo.
+func (p *parser) durationAtLeast(n *yaml.Node, path string, lo time.Duration) (time.Duration, bool) {
+	d, ok := p.duration(n, path)
+	if ok && d < lo {
+		p.c.add(n.Line, path, "must be at least %s, got %s", fmtDuration(lo), n.Value)
+		return 0, false
+	}
+	return d, ok
 }
 
 // positiveDuration is duration that also requires a value above zero.

@@ -3,7 +3,9 @@ package checkfile
 import (
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -11,7 +13,10 @@ import (
 	"google.golang.org/protobuf/encoding/prototext"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/durationpb"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/vigilhq/vigil/coordinator/internal/maintenance"
+	"github.com/vigilhq/vigil/coordinator/internal/notify"
 	vigilv1 "github.com/vigilhq/vigil/proto/vigil/v1"
 )
 
@@ -30,37 +35,74 @@ func dur(s string) *durationpb.Duration {
 
 var threeRegions = []string{"us-east", "eu-west", "ap-south"}
 
-// validTests maps each testdata/valid-<name>.yaml to the checks it holds,
-// without their versions (TestVersion covers those).
-var validTests = map[string][]*vigilv1.Check{
-	"defaults": {
+// testEnv is the environment the tests load files with. Every secret holds
+// "s3cret", which no error message may show.
+var testEnv = map[string]string{
+	"VIGIL_WEBHOOK_SECRET": "webhook-s3cret",
+	"VIGIL_SLACK_URL":      "https://hooks.slack.com/services/T0/B0/s3cret",
+	"VIGIL_PD_KEY":         "pd-s3cret",
+	"VIGIL_SMTP_USER":      "vigil",
+	"VIGIL_SMTP_PASSWORD":  "smtp-s3cret",
+	"VIGIL_EMPTY":          "",
+	"VIGIL_FTP_URL":        "ftp://hooks.example.com/s3cret",
+	"VIGIL_RELATIVE_URL":   "hooks.example.com/s3cret",
+}
+
+func lookupTestEnv(name string) (string, bool) {
+	v, ok := testEnv[name]
+	return v, ok
+}
+
+// builtinAlerting is the Alerting of a check when nobody sets any of it.
+func builtinAlerting() *vigilv1.Alerting {
+	return &vigilv1.Alerting{Severity: "critical", RecoverAfter: 2, Flapping: &vigilv1.Flapping{Changes: 5, Window: dur("30m")}}
+}
+
+func ts(s string) *timestamppb.Timestamp {
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		panic(err)
+	}
+	return timestamppb.New(t)
+}
+
+// validTests maps each testdata/valid-<name>.yaml to what it holds, the
+// checks without their versions (TestVersion covers those). Files are loaded
+// with testEnv as the environment.
+var validTests = map[string]*File{
+	"defaults": {Checks: []*vigilv1.Check{
 		{
 			Id: "home", Name: "home", Type: httpType, Target: "https://shop.example.com/",
 			Interval: dur("30s"), Timeout: dur("10s"), Regions: threeRegions, Quorum: 2, MinRegions: 2,
-			Http: &vigilv1.HttpSpec{Method: "GET"},
+			Alerting: builtinAlerting(),
+			Http:     &vigilv1.HttpSpec{Method: "GET"},
 		},
 		{
 			Id: "about", Name: "about", Type: httpType, Target: "https://shop.example.com/about",
 			Interval: dur("2m"), Timeout: dur("5s"), Regions: []string{"eu-west"}, Quorum: 1, MinRegions: 1,
-			Http: &vigilv1.HttpSpec{Method: "GET"},
+			Alerting: builtinAlerting(),
+			Http:     &vigilv1.HttpSpec{Method: "GET"},
 		},
 		{
 			Id: "health", Name: "health", Type: httpType, Target: "http://shop.example.com:8080/healthz",
 			Interval: dur("5s"), Timeout: dur("5s"), Regions: threeRegions, Quorum: 2, MinRegions: 2,
-			Http: &vigilv1.HttpSpec{Method: "GET"},
+			Alerting: builtinAlerting(),
+			Http:     &vigilv1.HttpSpec{Method: "GET"},
 		},
 		{
 			Id: "front", Name: "front", Type: browserType, Target: "https://shop.example.com",
 			Interval: dur("30s"), Timeout: dur("30s"), Regions: []string{"us-east", "eu-west"}, Quorum: 0, MinRegions: 1, ProbesPerRegion: 2,
+			Alerting: builtinAlerting(),
 			Browser: &vigilv1.BrowserSpec{Steps: []*vigilv1.Step{
 				{Action: vigilv1.StepAction_STEP_ACTION_GOTO, Name: "goto /", Url: "/"},
 			}},
 		},
-	},
-	"http": {
+	}},
+	"http": {Checks: []*vigilv1.Check{
 		{
 			Id: "api-search", Name: "api-search", Type: httpType, Target: "https://shop.example.com/api/search",
 			Interval: dur("60s"), Timeout: dur("10s"), Regions: []string{"us-east", "eu-west"}, MinRegions: 2,
+			Alerting: builtinAlerting(),
 			Http: &vigilv1.HttpSpec{
 				Method: "POST",
 				Headers: []*vigilv1.Header{ // sorted by name
@@ -76,12 +118,13 @@ var validTests = map[string][]*vigilv1.Check{
 				TlsExpiryMinDays:  14,
 			},
 		},
-	},
-	"browser": {
+	}},
+	"browser": {Checks: []*vigilv1.Check{
 		{
 			Id: "checkout", Name: "checkout", Type: browserType, Target: "https://shop.example.com",
 			Interval: dur("5m"), Timeout: dur("45s"), Regions: threeRegions, MinRegions: 2,
-			Budget: &vigilv1.Budget{LoadP75: dur("2.5s"), LcpP75: dur("2s"), FlowP75: dur("20s")},
+			Alerting: builtinAlerting(),
+			Budget:   &vigilv1.Budget{LoadP75: dur("2.5s"), LcpP75: dur("2s"), FlowP75: dur("20s")},
 			Browser: &vigilv1.BrowserSpec{Steps: []*vigilv1.Step{
 				{Action: vigilv1.StepAction_STEP_ACTION_GOTO, Name: "goto /", Url: "/"},
 				{Action: vigilv1.StepAction_STEP_ACTION_GOTO, Name: "second page", Url: "https://shop.example.com/products?page=2", Timeout: dur("10s")},
@@ -104,12 +147,13 @@ var validTests = map[string][]*vigilv1.Check{
 				{Action: vigilv1.StepAction_STEP_ACTION_WAIT, Name: "wait 500ms", Wait: dur("500ms")},
 			}},
 		},
-	},
-	"design": {
+	}},
+	"design": {Checks: []*vigilv1.Check{
 		{
 			Id: "checkout", Name: "checkout", Type: browserType, Target: "https://shop.example.com",
 			Interval: dur("60s"), Timeout: dur("30s"), Regions: threeRegions, Quorum: 2, MinRegions: 2,
-			Budget: &vigilv1.Budget{LoadP75: dur("2.5s")},
+			Alerting: builtinAlerting(),
+			Budget:   &vigilv1.Budget{LoadP75: dur("2.5s")},
 			Browser: &vigilv1.BrowserSpec{Steps: []*vigilv1.Step{
 				{Action: vigilv1.StepAction_STEP_ACTION_GOTO, Name: "goto /", Url: "/"},
 				{Action: vigilv1.StepAction_STEP_ACTION_CLICK, Name: `click a.product "Coffee"`, Selector: "a.product", Text: "Coffee"},
@@ -127,7 +171,91 @@ var validTests = map[string][]*vigilv1.Check{
 		{
 			Id: "home", Name: "home", Type: httpType, Target: "https://shop.example.com/",
 			Interval: dur("30s"), Timeout: dur("10s"), Regions: threeRegions, MinRegions: 2,
-			Http: &vigilv1.HttpSpec{Method: "GET", ExpectStatus: 200, BodyContains: "Shop"},
+			Alerting: builtinAlerting(),
+			Http:     &vigilv1.HttpSpec{Method: "GET", ExpectStatus: 200, BodyContains: "Shop"},
+		},
+	}},
+	"alerting": {
+		Channels: []notify.Channel{
+			{Name: "ops-webhook", Type: "webhook", URL: "https://hooks.example.com/vigil", Secret: "webhook-s3cret"},
+			{Name: "team-slack", Type: "slack", URL: "https://hooks.slack.com/services/T0/B0/s3cret", Timeout: 5 * time.Second},
+			{Name: "pagerduty", Type: "pagerduty", RoutingKey: "pd-s3cret"},
+			{Name: "pagerduty-eu", Type: "pagerduty", RoutingKey: "pd-s3cret", URL: "https://events.eu.pagerduty.com/v2/enqueue"},
+			{Name: "oncall-email", Type: "email", Timeout: 10 * time.Second, SMTP: notify.SMTP{
+				Addr: "smtp.example.com:587", From: "vigil@example.com", To: []string{"oncall@example.com", "sre@example.com"},
+				Username: "vigil", Password: "smtp-s3cret",
+			}},
+			{Name: "local-mail", Type: "email", SMTP: notify.SMTP{Addr: "localhost:25", From: "vigil@localhost", To: []string{"ops@example.com"}}},
+		},
+		Checks: []*vigilv1.Check{
+			{
+				Id: "home", Name: "home", Type: httpType, Target: "https://shop.example.com/",
+				Interval: dur("60s"), Timeout: dur("10s"), Regions: threeRegions, MinRegions: 2,
+				Http: &vigilv1.HttpSpec{Method: "GET"},
+				Alerting: &vigilv1.Alerting{
+					Severity: "warning", RecoverAfter: 2, RemindEvery: dur("1h"),
+					Flapping: &vigilv1.Flapping{Changes: 5, Window: dur("1h")},
+					Routes:   []*vigilv1.Route{{Channels: []string{"team-slack"}}},
+				},
+			},
+			{
+				Id: "checkout", Name: "checkout", Type: browserType, Target: "https://shop.example.com",
+				Interval: dur("60s"), Timeout: dur("30s"), Regions: threeRegions, MinRegions: 2,
+				Browser: &vigilv1.BrowserSpec{Steps: []*vigilv1.Step{
+					{Action: vigilv1.StepAction_STEP_ACTION_GOTO, Name: "goto /", Url: "/"},
+				}},
+				Alerting: &vigilv1.Alerting{
+					Severity: "critical", DegradedAfter: dur("5m"), RecoverAfter: 3, RemindEvery: dur("30m"),
+					Flapping: &vigilv1.Flapping{Changes: 3, Window: dur("1h")},
+					Routes: []*vigilv1.Route{
+						{Channels: []string{"ops-webhook", "pagerduty"}, EscalateAfter: dur("10m")},
+						{Channels: []string{"oncall-email", "local-mail"}, EscalateAfter: dur("20m")},
+						{Channels: []string{"pagerduty-eu"}},
+					},
+				},
+			},
+			{
+				Id: "search", Name: "search", Type: httpType, Target: "https://shop.example.com/search",
+				Interval: dur("60s"), Timeout: dur("10s"), Regions: threeRegions, MinRegions: 2,
+				Http: &vigilv1.HttpSpec{Method: "GET"},
+				Alerting: &vigilv1.Alerting{
+					Severity: "info", RecoverAfter: 2, RemindEvery: dur("1h"),
+					Flapping: &vigilv1.Flapping{Changes: 5, Window: dur("1h")},
+				},
+			},
+		},
+	},
+	"maintenance": {
+		Checks: []*vigilv1.Check{
+			{
+				Id: "checkout", Name: "checkout", Type: browserType, Target: "https://shop.example.com",
+				Interval: dur("60s"), Timeout: dur("30s"), Regions: []string{"us-east", "eu-west"}, MinRegions: 2,
+				Alerting: builtinAlerting(),
+				Browser: &vigilv1.BrowserSpec{Steps: []*vigilv1.Step{
+					{Action: vigilv1.StepAction_STEP_ACTION_GOTO, Name: "goto /", Url: "/"},
+				}},
+			},
+			{
+				Id: "home", Name: "home", Type: httpType, Target: "https://shop.example.com/",
+				Interval: dur("60s"), Timeout: dur("10s"), Regions: []string{"us-east", "eu-west"}, MinRegions: 2,
+				Alerting: builtinAlerting(),
+				Http:     &vigilv1.HttpSpec{Method: "GET"},
+			},
+		},
+		Maintenance: []*vigilv1.MaintenanceWindow{
+			{
+				Id: "file:weekly-deploy", Name: "weekly-deploy", CheckIds: []string{"checkout"},
+				Recurrence: &vigilv1.Recurrence{TimeZone: "Europe/Berlin", Days: []string{"tue", "thu"}, StartTime: "02:00", Duration: dur("1h")},
+			},
+			{
+				Id: "file:migration", Name: "migration",
+				Start: ts("2026-12-01T22:00:00Z"), End: ts("2026-12-02T01:00:00Z"),
+			},
+			{
+				Id: "file:nightly", Name: "nightly", CheckIds: []string{"home", "checkout"},
+				Start:      ts("2026-06-30T22:00:00Z"),
+				Recurrence: &vigilv1.Recurrence{StartTime: "23:30", Duration: dur("90m")},
+			},
 		},
 	},
 }
@@ -136,25 +264,82 @@ func TestParseValid(t *testing.T) {
 	for name, want := range validTests {
 		t.Run(name, func(t *testing.T) {
 			path := filepath.Join("testdata", "valid-"+name+".yaml")
-			got, err := Load(path)
+			got, err := LoadFile(path, WithLookupEnv(lookupTestEnv))
 			if err != nil {
-				t.Fatalf("Load(%s): %v", path, err)
+				t.Fatalf("LoadFile(%s): %v", path, err)
 			}
-			for _, c := range got {
+			for _, c := range got.Checks {
 				checkInvariants(t, c)
 			}
-			if len(got) != len(want) {
-				t.Fatalf("got %d checks, want %d", len(got), len(want))
+			if len(got.Checks) != len(want.Checks) {
+				t.Fatalf("got %d checks, want %d", len(got.Checks), len(want.Checks))
 			}
-			for i := range got {
-				g := proto.CloneOf(got[i])
+			for i := range got.Checks {
+				g := proto.CloneOf(got.Checks[i])
 				g.Version = ""
-				if !proto.Equal(g, want[i]) {
-					t.Errorf("checks[%d]:\n got: %s\nwant: %s", i, prototext.Format(g), prototext.Format(want[i]))
+				if !proto.Equal(g, want.Checks[i]) {
+					t.Errorf("checks[%d]:\n got: %s\nwant: %s", i, prototext.Format(g), prototext.Format(want.Checks[i]))
+				}
+			}
+			if !reflect.DeepEqual(got.Channels, want.Channels) {
+				t.Errorf("channels:\n got: %+v\nwant: %+v", got.Channels, want.Channels)
+			}
+			if len(got.Maintenance) != len(want.Maintenance) {
+				t.Fatalf("got %d maintenance windows, want %d", len(got.Maintenance), len(want.Maintenance))
+			}
+			for i, w := range got.Maintenance {
+				if !proto.Equal(w, want.Maintenance[i]) {
+					t.Errorf("maintenance[%d]:\n got: %s\nwant: %s", i, prototext.Format(w), prototext.Format(want.Maintenance[i]))
+				}
+				if err := maintenance.Validate(w); err != nil {
+					t.Errorf("maintenance[%d]: %v", i, err)
 				}
 			}
 		})
 	}
+}
+
+// TestLoadIsLoadFile checks that Load and Parse, the wrappers for callers
+// that only run checks, return LoadFile's checks, reading secrets from the
+// process environment.
+func TestLoadIsLoadFile(t *testing.T) {
+	for k, v := range testEnv {
+		t.Setenv(k, v)
+	}
+	for name := range validTests {
+		t.Run(name, func(t *testing.T) {
+			path := filepath.Join("testdata", "valid-"+name+".yaml")
+			f, err := LoadFile(path)
+			if err != nil {
+				t.Fatalf("LoadFile: %v", err)
+			}
+			checks, err := Load(path)
+			if err != nil {
+				t.Fatalf("Load: %v", err)
+			}
+			data, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			parsed, err := Parse(path, data)
+			if err != nil {
+				t.Fatalf("Parse: %v", err)
+			}
+			for i, c := range f.Checks {
+				if !proto.Equal(c, checks[i]) || !proto.Equal(c, parsed[i]) {
+					t.Errorf("checks[%d] differ between LoadFile, Load and Parse", i)
+				}
+			}
+		})
+	}
+	t.Run("errors", func(t *testing.T) {
+		path := filepath.Join("testdata", "invalid-channel-env-unset.yaml")
+		_, ferr := LoadFile(path)
+		_, err := Load(path)
+		if err == nil || ferr == nil || err.Error() != ferr.Error() {
+			t.Errorf("Load error %v, LoadFile error %v", err, ferr)
+		}
+	})
 }
 
 // TestValidFilesHaveTests keeps testdata and the table in step.
@@ -210,6 +395,25 @@ func checkInvariants(t testing.TB, c *vigilv1.Check) {
 			errorf("bad or duplicate region %q", r)
 		}
 		seen[r] = true
+	}
+	a := c.GetAlerting()
+	if a == nil || !slices.Contains(severities, a.Severity) || a.RecoverAfter < 1 || a.RecoverAfter > maxRecoverAfter ||
+		a.GetFlapping().GetChanges() < 1 || a.GetFlapping().GetWindow().AsDuration() <= 0 || a.GetFlapping().GetWindow().AsDuration() > maxFlapWindow {
+		errorf("alerting not filled in: %v", a)
+	}
+	if d := a.GetDegradedAfter(); d != nil && d.AsDuration() <= 0 {
+		errorf("degraded_after %s", d.AsDuration())
+	}
+	if d := a.GetRemindEvery(); d != nil && d.AsDuration() < minRemindEvery {
+		errorf("remind_every %s", d.AsDuration())
+	}
+	for i, r := range a.GetRoutes() {
+		if len(r.Channels) == 0 {
+			errorf("routes[%d] has no channels", i)
+		}
+		if d := r.GetEscalateAfter(); (d == nil && i < len(a.Routes)-1) || (d != nil && d.AsDuration() < minEscalateAfter) {
+			errorf("routes[%d] escalate_after %v", i, d)
+		}
 	}
 	switch c.Type {
 	case httpType:
@@ -276,6 +480,29 @@ func TestVersion(t *testing.T) {
 		edited = strings.Replace(edited, "regions: [us-east, eu-west, ap-south]", "regions:\n      - us-east\n      - eu-west\n      - ap-south", 1)
 		if v := parse(t, edited).Version; v != base.Version {
 			t.Errorf("version changed to %s, want %s", v, base.Version)
+		}
+	})
+	t.Run("alerting does not count", func(t *testing.T) {
+		// Alerting says who hears of an incident, not how the check runs:
+		// changing it must not make the probes reload the check.
+		edited := strings.Replace(string(data), "    timeout: 45s\n",
+			"    timeout: 45s\n    alerting:\n      severity: info\n      degraded_after: 2m\n      recover_after: 7\n      routes: [{channels: [ops]}]\n", 1)
+		edited = "channels: [{name: ops, type: webhook, url: 'https://hooks.example.com/'}]\n" + edited
+		f, err := ParseFile("checks.yaml", []byte(edited))
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := f.Checks[0]
+		if c.GetAlerting().GetSeverity() != "info" || c.GetAlerting().GetRecoverAfter() != 7 {
+			t.Fatalf("the edit did not take: alerting %v", c.GetAlerting())
+		}
+		if c.Version != base.Version {
+			t.Errorf("version changed to %s, want %s", c.Version, base.Version)
+		}
+		with := proto.CloneOf(c)
+		with.Alerting = nil
+		if v, err := version(with); err != nil || v != c.Version {
+			t.Errorf("version without alerting = %s (%v), want %s", v, err, c.Version)
 		}
 	})
 	t.Run("header order does not count", func(t *testing.T) {
