@@ -23,7 +23,13 @@ func (m *Manager) openOutage(ctx context.Context, d quorum.Decision, cs *checkSt
 			o.inc.Title = m.title(d.CheckID, kind, d)
 			o.inc.Regions, o.inc.Disagree = m.evidence(cs, d), d.Disagree
 			m.update(ctx, o, event(d.At, "decision", "the degradation became an outage"))
-			m.page(ctx, cs, o, notify.EventTrigger, 0, d.At)
+			switch {
+			case o.suppressed: // paged when the maintenance window ends
+			case cs.flapping:
+				m.pageFlapping(ctx, cs, o, d.At)
+			default:
+				m.page(ctx, cs, o, notify.EventTrigger, 0, d.At)
+			}
 		}
 		return
 	}
@@ -159,6 +165,11 @@ func (m *Manager) follow(ctx context.Context, o *open, now time.Time) {
 	if o.inc.GetStatus() != vigilv1.IncidentStatus_INCIDENT_STATUS_OPEN || o.route < 0 || (cs != nil && cs.flapping) {
 		return
 	}
+	if o.routeAt.IsZero() {
+		// Loaded at start (New): escalation and reminders count from now.
+		o.routeAt, o.remindAt = now, now
+		return
+	}
 	a := m.alerting(o.inc.GetCheckId())
 	routes := a.GetRoutes()
 	if o.route+1 < len(routes) {
@@ -197,8 +208,7 @@ func (m *Manager) pageFlapping(ctx context.Context, cs *checkState, o *open, now
 	}
 	cs.flapNotified = true
 	if o.route >= 0 {
-		m.tell(o, notify.EventTrigger, now) // the routes already paged hear that it flaps
-		return
+		return // already paged: that page is the episode's one notification
 	}
 	m.page(ctx, cs, o, notify.EventTrigger, 0, now)
 }
@@ -255,7 +265,9 @@ func (m *Manager) RecordAttempt(a notify.Attempt) {
 		}
 	}
 	if a.Final {
-		if a.Err == nil && (a.Event == notify.EventTrigger || a.Event == notify.EventEscalation || a.Event == notify.EventReminder) {
+		// Pages are what wakes someone: the first trigger and each
+		// escalation; reminders repeat a page already counted.
+		if a.Err == nil && (a.Event == notify.EventTrigger || a.Event == notify.EventEscalation) {
 			o.inc.Pages++
 		}
 		if o.inFlight > 0 {

@@ -153,10 +153,9 @@ func New(ctx context.Context, cfg Config) (*Manager, error) {
 		o := &open{inc: inc, route: -1}
 		if inc.GetPages() > 0 || inc.GetStatus() == vigilv1.IncidentStatus_INCIDENT_STATUS_ACKNOWLEDGED {
 			// Paged before the restart: do not page again; reminders and
-			// escalation go on from now.
+			// escalation go on from the first Tick (routeAt stays zero
+			// until then: the caller's clock may not be time.Now).
 			o.route = 0
-			o.routeAt = time.Now()
-			o.remindAt = o.routeAt
 			o.notified = m.routeChannels(inc.GetCheckId(), 0)
 		} else if inc.GetInMaintenance() {
 			o.suppressed = true

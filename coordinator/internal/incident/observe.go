@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/vigilhq/vigil/coordinator/internal/notify"
 	"github.com/vigilhq/vigil/coordinator/internal/quorum"
 	vigilv1 "github.com/vigilhq/vigil/proto/vigil/v1"
 )
@@ -48,8 +49,11 @@ func (m *Manager) observeFailure(ctx context.Context, cs *checkState, r *vigilv1
 		m.update(ctx, cs.outage, ev)
 		return
 	}
-	if len(cs.pending) < maxPending {
-		cs.pending = append(cs.pending, ev)
+	cs.pending = append(cs.pending, ev)
+	if len(cs.pending) > maxPending {
+		// Keep the first failure and the newest events, which led to the
+		// decision; drop the oldest confirmations between them.
+		cs.pending = slices.Delete(cs.pending, 1, 2)
 	}
 }
 
@@ -71,8 +75,14 @@ func (m *Manager) observePass(ctx context.Context, cs *checkState, r *vigilv1.Re
 	}
 	cs.passes[slot][r.GetRegion()] = true
 	quorumN := 1
-	if st, ok := m.status(r.GetCheckId(), now); ok && st.Quorum > 0 {
+	if st, ok := m.status(r.GetCheckId(), now); ok {
 		quorumN = st.Quorum
+		if st.State == quorum.StateUnknown {
+			// Too few eligible regions for a quorum (the engine just
+			// started, or probes are gone): ask for a majority of the
+			// check's regions, so one region alone never makes a round.
+			quorumN = len(st.Regions)/2 + 1
+		}
 	}
 	if len(cs.passes[slot]) < quorumN {
 		return
@@ -158,9 +168,12 @@ func (m *Manager) stateChanged(ctx context.Context, d quorum.Decision) {
 func (m *Manager) Tick(ctx context.Context, now time.Time) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	for id, cs := range m.byCheck {
-		if _, ok := m.checks[id]; !ok {
-			continue
+	for id := range m.checks {
+		cs := m.checkState(id)
+		if cs.since.IsZero() {
+			// No decision yet: the check has been unknown since the first
+			// Tick, when the manager started or the check was added.
+			cs.since = now
 		}
 		a := m.alerting(id)
 		if cs.state == quorum.StateDegraded && cs.outage == nil && a.GetDegradedAfter() != nil &&
@@ -180,8 +193,14 @@ func (m *Manager) Tick(ctx context.Context, now time.Time) {
 			if len(cs.changes) <= n/2 {
 				cs.flapping, cs.flapNotified = false, false
 				m.log.Info("check stopped flapping", "check", id)
-				if cs.outage != nil {
-					m.update(ctx, cs.outage, event(now, "flapping", "the check stopped flapping"))
+				if o := cs.outage; o != nil {
+					m.update(ctx, o, event(now, "flapping", "the check stopped flapping"))
+					if o.route < 0 && !o.suppressed {
+						// Opened during the episode and not paged (its one
+						// notification went out before): it outlasted the
+						// flapping, so page it now.
+						m.page(ctx, cs, o, notify.EventTrigger, 0, now)
+					}
 				}
 			}
 		}
