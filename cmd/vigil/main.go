@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	_ "time/tzdata" // maintenance windows name IANA zones; do not depend on the host having them
 )
 
 func main() {

@@ -158,7 +158,11 @@ func (m *Manager) follow(ctx context.Context, o *open, now time.Time) {
 			return
 		}
 		o.suppressed = false
-		m.update(ctx, o, event(now, "maintenance", "the maintenance window ended with the incident still open"))
+		msg := "the maintenance window ended with the incident still open"
+		if !o.inc.GetInMaintenance() {
+			msg = "not paged before the coordinator restarted: paging now"
+		}
+		m.update(ctx, o, event(now, "maintenance", msg))
 		m.page(ctx, cs, o, notify.EventTrigger, 0, now)
 		return
 	}
@@ -167,6 +171,12 @@ func (m *Manager) follow(ctx context.Context, o *open, now time.Time) {
 	}
 	if o.routeAt.IsZero() {
 		// Loaded at start (New): escalation and reminders count from now.
+		o.routeAt, o.remindAt = now, now
+		return
+	}
+	if len(m.wins.Active(o.inc.GetCheckId(), now)) > 0 {
+		// A window that began after the page: nothing pages during it,
+		// and escalation and reminders wait until it ends.
 		o.routeAt, o.remindAt = now, now
 		return
 	}

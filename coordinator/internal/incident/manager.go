@@ -98,6 +98,9 @@ type checkState struct {
 	pending []*vigilv1.TimelineEvent
 	// failed is each region's latest failing result's evidence.
 	failed map[string]*vigilv1.RegionFailure
+	// logged counts the failure events each region put into the open
+	// outage's timeline since it last passed.
+	logged map[string]int
 
 	outage   *open
 	impaired *open
@@ -157,7 +160,10 @@ func New(ctx context.Context, cfg Config) (*Manager, error) {
 			// until then: the caller's clock may not be time.Now).
 			o.route = 0
 			o.notified = m.routeChannels(inc.GetCheckId(), 0)
-		} else if inc.GetInMaintenance() {
+		} else {
+			// Not paged yet: opened in a maintenance window, or the page
+			// was still queued when the coordinator stopped. Tick pages it
+			// once no window covers the check (at least once, never lost).
 			o.suppressed = true
 		}
 		cs := m.checkState(inc.GetCheckId())
@@ -192,7 +198,7 @@ func (m *Manager) setChecks(checks []*vigilv1.Check) {
 func (m *Manager) checkState(id string) *checkState {
 	cs := m.byCheck[id]
 	if cs == nil {
-		cs = &checkState{state: quorum.StateUnknown, failed: map[string]*vigilv1.RegionFailure{}}
+		cs = &checkState{state: quorum.StateUnknown, failed: map[string]*vigilv1.RegionFailure{}, logged: map[string]int{}}
 		m.byCheck[id] = cs
 	}
 	return cs

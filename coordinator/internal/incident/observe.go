@@ -46,6 +46,13 @@ func (m *Manager) observeFailure(ctx context.Context, cs *checkState, r *vigilv1
 	ev := event(at, kind, fmt.Sprintf("%s: %s", r.GetRegion(), describeFailure(f)))
 	ev.Region = r.GetRegion()
 	if cs.outage != nil {
+		// A long outage fails in every region every round: the timeline
+		// keeps a region's first failure and its confirmation, and starts
+		// again only after the region passed.
+		if cs.logged[r.GetRegion()] >= 2 {
+			return
+		}
+		cs.logged[r.GetRegion()]++
 		m.update(ctx, cs.outage, ev)
 		return
 	}
@@ -60,6 +67,7 @@ func (m *Manager) observeFailure(ctx context.Context, cs *checkState, r *vigilv1
 // observePass counts passing rounds while an outage is open: a round counts
 // when a quorum of regions passed in it.
 func (m *Manager) observePass(ctx context.Context, cs *checkState, r *vigilv1.Result, now time.Time) {
+	delete(cs.logged, r.GetRegion())
 	if cs.outage == nil {
 		return
 	}
