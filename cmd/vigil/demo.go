@@ -22,6 +22,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs.StringVar(&cfg.Scenario, "scenario", "", "inject a fault after a warm-up, report what the coordinator decided, and exit: "+strings.Join(demo.Scenarios, ", "))
 	fs.DurationVar(&cfg.Refresh, "refresh", 0, "table refresh (0: 1s on a terminal, 10s otherwise)")
 	fs.StringVar(&cfg.ChromiumPath, "chromium", "", "Chromium binary (default: Debian's)")
+	fs.IntVar(&cfg.Repeat, "repeat", 0, "with --scenario global-outage or checkout-broken: inject the fault this many times and report the median and p95 time to detect")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}

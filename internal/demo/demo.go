@@ -63,6 +63,10 @@ type Config struct {
 	// injects that fault, reports what the coordinator decided and when,
 	// prints the scenario's final line, and returns.
 	Scenario string
+	// Repeat runs a detection scenario (global-outage, checkout-broken)
+	// this many times in one mesh and reports the median and p95 time to
+	// detect; the final line's mttd is the median.
+	Repeat int
 	// Outcome, when set, receives the scenario's outcome.
 	Outcome func(Outcome)
 }

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -105,7 +107,10 @@ func runScenario(ctx context.Context, s *stage, name string) (Outcome, error) {
 	}); err != nil {
 		return Outcome{}, fmt.Errorf("warm-up: %w", err)
 	}
-	w := &watcher{s: s, worst: map[string]string{}, seen: map[string]*vigilv1.Incident{}}
+	w := newWatcher(s)
+	if s.cfg.Repeat > 1 {
+		return repeated(ctx, s, w, name)
+	}
 	var err error
 	switch name {
 	case "regional-outage":
@@ -256,6 +261,110 @@ func flapping(ctx context.Context, s *stage, w *watcher) error {
 	return nil
 }
 
+// repeatFaults are the scenarios --repeat measures: an outage the
+// coordinator must detect, then recovery.
+var repeatFaults = map[string]shop.Fault{
+	"global-outage":   {Kind: shop.FaultOutage},
+	"checkout-broken": {Kind: shop.FaultCheckout500},
+}
+
+// repeated injects the scenario's fault s.cfg.Repeat times in the same
+// mesh, each at a random moment of the check's round (a site does not
+// fail in step with the probes), and reports the detection times: the
+// fault to the incident opening, which is the fault to the decision down.
+func repeated(ctx context.Context, s *stage, w *watcher, name string) (Outcome, error) {
+	fault, ok := repeatFaults[name]
+	if !ok {
+		return Outcome{}, fmt.Errorf("--repeat measures detection: use it with %s", strings.Join(sortedKeys(repeatFaults), " or "))
+	}
+	flow, err := s.medianFlow(ctx)
+	if err != nil {
+		return Outcome{}, err
+	}
+	n := len(s.regions)
+	target := s.cfg.BrowserInterval/time.Duration(n) + 2*flow
+	s.logf("measuring detection %d times; checkout's median flow is %s, so the target interval/n + 2 x flow is %s",
+		s.cfg.Repeat, flow.Round(time.Millisecond), target.Round(100*time.Millisecond))
+	var mttds []time.Duration
+	total := Outcome{Scenario: name, OtherStates: map[string]string{}, OtherPages: map[string]int{}}
+	for i := range s.cfg.Repeat {
+		wait := time.Duration(rand.Int64N(int64(s.cfg.BrowserInterval)))
+		if err := sleepCtx(ctx, wait); err != nil {
+			return Outcome{}, err
+		}
+		cw := newWatcher(s)
+		cw.start()
+		s.shop.SetFaults([]shop.Fault{fault})
+		err := s.until(ctx, 4*s.cfg.BrowserInterval+time.Minute, func() (bool, error) {
+			if err := cw.sample(ctx); err != nil {
+				return false, err
+			}
+			return cw.firstIncident() != nil, nil
+		})
+		s.shop.SetFaults(nil)
+		if err != nil {
+			return Outcome{}, fmt.Errorf("run %d: %w", i+1, err)
+		}
+		inc := cw.firstIncident()
+		mttd := cw.mttd()
+		mttds = append(mttds, mttd)
+		s.logf("run %d/%d: %s opened %.1fs after the fault", i+1, s.cfg.Repeat, inc.GetId(), mttd.Seconds())
+		if err := s.until(ctx, 6*s.cfg.BrowserInterval+time.Minute, func() (bool, error) {
+			got, err := s.incident(ctx, inc.GetId())
+			return got.GetStatus() == vigilv1.IncidentStatus_INCIDENT_STATUS_RESOLVED, err
+		}); err != nil {
+			return Outcome{}, fmt.Errorf("run %d: recovery: %w", i+1, err)
+		}
+		if err := cw.sample(ctx); err != nil {
+			return Outcome{}, err
+		}
+		o := cw.outcome(name)
+		total.Pages += o.Pages
+		total.Incidents = append(total.Incidents, o.Incidents...)
+		if severity[o.State] > severity[total.State] || total.State == "" {
+			total.State = o.State
+		}
+	}
+	slices.Sort(mttds)
+	total.MTTD = mttds[len(mttds)/2]
+	p95 := mttds[(len(mttds)*95+99)/100-1] // nearest rank
+	s.logf("detection over %d runs: median %.1fs, p95 %.1fs (nearest rank), min %.1fs, max %.1fs; target %.1fs",
+		len(mttds), total.MTTD.Seconds(), p95.Seconds(), mttds[0].Seconds(), mttds[len(mttds)-1].Seconds(), target.Seconds())
+	return total, nil
+}
+
+// medianFlow is the median duration of checkout's recent passing runs.
+func (s *stage) medianFlow(ctx context.Context) (time.Duration, error) {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	resp, err := s.client.ListResults(ctx, &vigilv1.ListResultsRequest{CheckId: watched, PageSize: 50})
+	if err != nil {
+		return 0, fmt.Errorf("list results: %w", err)
+	}
+	var ds []time.Duration
+	for _, r := range resp.GetResults() {
+		if r.GetStatus() == vigilv1.ResultStatus_RESULT_STATUS_PASS {
+			ds = append(ds, time.Duration(r.GetDurationUs())*time.Microsecond)
+		}
+	}
+	if len(ds) == 0 {
+		return 0, errors.New("no passing checkout run yet")
+	}
+	slices.Sort(ds)
+	return ds[len(ds)/2], nil
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
 // monitoringImpaired crashes the probes of all regions but one: too few
 // regions are left to decide, so the check is unknown and monitoring
 // impaired is raised, never down.
@@ -400,7 +509,21 @@ type watcher struct {
 	seen    map[string]*vigilv1.Incident // incidents opened after the fault
 }
 
+func newWatcher(s *stage) *watcher {
+	return &watcher{s: s, worst: map[string]string{}, seen: map[string]*vigilv1.Incident{}}
+}
+
 func (w *watcher) start() { w.since = time.Now(); w.current = map[string]string{} }
+
+// firstIncident is the watched check's first incident since the fault.
+func (w *watcher) firstIncident() *vigilv1.Incident {
+	for _, inc := range w.sorted() {
+		if inc.GetCheckId() == watched {
+			return inc
+		}
+	}
+	return nil
+}
 
 // severity orders states for "worst": down > degraded > unknown > up.
 var severity = map[string]int{"up": 0, "unknown": 1, "degraded": 2, "down": 3}
