@@ -21,7 +21,7 @@ func Render(w io.Writer, statuses []*vigilv1.GetCheckStatusResponse, now time.Ti
 	for _, st := range statuses {
 		c := st.GetCheck()
 		for _, rs := range st.GetRegions() {
-			fmt.Fprintln(tw, row(c, st.GetState(), rs, now))
+			fmt.Fprintln(tw, row(c, state(st), rs, now))
 		}
 	}
 	return tw.Flush()
@@ -43,6 +43,22 @@ func row(c *vigilv1.Check, state string, rs *vigilv1.RegionStatus, now time.Time
 		failure(r),
 	)
 	return strings.Join(cols, "\t")
+}
+
+// state is the check's decided state with what the on-call person needs
+// next to it: its open incident, a maintenance window, flapping.
+func state(st *vigilv1.GetCheckStatusResponse) string {
+	parts := []string{orDash(st.GetState())}
+	if id := st.GetOpenIncidentId(); id != "" {
+		parts = append(parts, id)
+	}
+	if st.GetInMaintenance() {
+		parts = append(parts, "maintenance")
+	}
+	if st.GetFlapping() {
+		parts = append(parts, "flapping")
+	}
+	return strings.Join(parts, " ")
 }
 
 // verdict is the region's verdict, marked when it is an unconfirmed

@@ -78,3 +78,65 @@ func TestRenderRunNamesTheFailingStep(t *testing.T) {
 		}
 	}
 }
+
+func TestRenderStatusNamesTheIncident(t *testing.T) {
+	now := time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
+	st := []*vigilv1.GetCheckStatusResponse{{
+		Check: &vigilv1.Check{Name: "checkout", Type: vigilv1.CheckType_CHECK_TYPE_BROWSER},
+		State: "down", OpenIncidentId: "inc-7", InMaintenance: true, Flapping: true,
+		Regions: []*vigilv1.RegionStatus{{Region: "eu-west", Verdict: "failing"}},
+	}}
+	var b strings.Builder
+	if err := Render(&b, st, now); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), "down inc-7 maintenance flapping") {
+		t.Errorf("state column lacks the incident, window and flapping:\n%s", b.String())
+	}
+}
+
+func TestRenderIncident(t *testing.T) {
+	opened := time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
+	inc := &vigilv1.Incident{
+		Id: "inc-3", CheckId: "checkout", Kind: vigilv1.IncidentKind_INCIDENT_KIND_DOWN,
+		Status: vigilv1.IncidentStatus_INCIDENT_STATUS_ACKNOWLEDGED, Severity: "critical",
+		Title: "checkout is down: failing in 2 of 3 regions", OpenedAt: timestamppb.New(opened),
+		AcknowledgedBy: "ana", AcknowledgedAt: timestamppb.New(opened.Add(2 * time.Minute)),
+		Pages: 1, Disagree: true,
+		Regions: []*vigilv1.RegionFailure{
+			{Region: "eu-west", ProbeId: "eu-1", ErrorClass: vigilv1.ErrorClass_ERROR_CLASS_DNS, Error: "no such host"},
+			{Region: "us-east", ProbeId: "us-1", ErrorClass: vigilv1.ErrorClass_ERROR_CLASS_HTTP_STATUS, FailedStep: 9,
+				FailedStepName: "click #place-order", HasScreenshot: true, ResultId: "r-42"},
+		},
+		Timeline: []*vigilv1.TimelineEvent{
+			{At: timestamppb.New(opened), Kind: "decision", Actor: "vigil", Message: "decision: degraded -> down"},
+			{At: timestamppb.New(opened), Kind: "notification", Actor: "vigil", Channel: "pager", Message: "trigger to pager: try 1 failed: 503"},
+		},
+	}
+	var b strings.Builder
+	if err := RenderIncident(&b, inc, opened.Add(5*time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	for _, want := range []string{
+		"inc-3  checkout is down: failing in 2 of 3 regions",
+		"down, acknowledged, severity critical, 1 pages",
+		"open for 5m0s",
+		"acknowledged by ana",
+		"failing regions disagree on the cause",
+		"eu-west  eu-1   dns",
+		"9 click #place-order  r-42",
+		"notification (failed)",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	b.Reset()
+	if err := RenderIncidents(&b, []*vigilv1.Incident{inc}, opened.Add(5*time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), "inc-3  checkout  down  acknowledged  critical") {
+		t.Errorf("list row:\n%s", b.String())
+	}
+}
