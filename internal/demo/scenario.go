@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math/rand/v2"
 	"slices"
 	"sort"
@@ -52,19 +53,10 @@ type Outcome struct {
 // Others describes the other checks, e.g. "home: state=up pages=0".
 func (o Outcome) Others() string {
 	var parts []string
-	for _, c := range sortedKeys(o.OtherStates) {
+	for _, c := range slices.Sorted(maps.Keys(o.OtherStates)) {
 		parts = append(parts, fmt.Sprintf("%s: state=%s pages=%d", c, o.OtherStates[c], o.OtherPages[c]))
 	}
 	return strings.Join(parts, "; ")
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
 
 // Line is the scenario's final line:
@@ -275,7 +267,7 @@ var repeatFaults = map[string]shop.Fault{
 func repeated(ctx context.Context, s *stage, w *watcher, name string) (Outcome, error) {
 	fault, ok := repeatFaults[name]
 	if !ok {
-		return Outcome{}, fmt.Errorf("--repeat measures detection: use it with %s", strings.Join(sortedKeys(repeatFaults), " or "))
+		return Outcome{}, fmt.Errorf("--repeat measures detection: use it with %s", strings.Join(slices.Sorted(maps.Keys(repeatFaults)), " or "))
 	}
 	flow, err := s.medianFlow(ctx)
 	if err != nil {

@@ -3,8 +3,8 @@ package incident
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
-	"sort"
 	"strings"
 	"time"
 
@@ -82,7 +82,7 @@ func (m *Manager) openImpaired(ctx context.Context, checkID string, cs *checkSta
 		OpenedAt: ts(now),
 	}
 	var why []string
-	for _, r := range sortedKeys(st.Regions) {
+	for _, r := range slices.Sorted(maps.Keys(st.Regions)) {
 		if v := st.Regions[r].Verdict; v != quorum.VerdictUp && v != quorum.VerdictFailing {
 			why = append(why, fmt.Sprintf("%s %s", r, v))
 		}
@@ -334,7 +334,7 @@ func (m *Manager) message(o *open, ev notify.Event, now time.Time) notify.Messag
 // evidence is each failing region's latest failure at the decision.
 func (m *Manager) evidence(cs *checkState, d quorum.Decision) []*vigilv1.RegionFailure {
 	var out []*vigilv1.RegionFailure
-	for _, r := range sortedKeys(d.Regions) {
+	for _, r := range slices.Sorted(maps.Keys(d.Regions)) {
 		rd := d.Regions[r]
 		if rd.Verdict != quorum.VerdictFailing && !rd.Suspect && !rd.BudgetBreach {
 			continue
@@ -384,13 +384,4 @@ func classes(fs []*vigilv1.RegionFailure) string {
 		parts = append(parts, f.GetRegion()+" "+f.GetErrorClass().Short())
 	}
 	return strings.Join(parts, ", ")
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
