@@ -72,7 +72,22 @@ func (v *view) draw(ctx context.Context, w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	return termview.Render(w, statuses, time.Now())
+	now := time.Now()
+	if err := termview.Render(w, statuses, now); err != nil {
+		return err
+	}
+	incs, err := v.client.ListIncidents(ctx, &vigilv1.ListIncidentsRequest{Limit: 5})
+	if err != nil {
+		return err
+	}
+	if len(incs.GetIncidents()) == 0 {
+		_, err := fmt.Fprintln(w, "
+no incidents")
+		return err
+	}
+	fmt.Fprintln(w, "
+latest incidents (vigil incidents ID shows the timeline):")
+	return termview.RenderIncidents(w, incs.GetIncidents(), now)
 }
 
 func isTerminal(w io.Writer) bool {
