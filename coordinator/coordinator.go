@@ -16,6 +16,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/vigilhq/vigil/analytics"
+	"github.com/vigilhq/vigil/analytics/rollup"
 	"github.com/vigilhq/vigil/coordinator/internal/api"
 	"github.com/vigilhq/vigil/coordinator/internal/catalog"
 	"github.com/vigilhq/vigil/coordinator/internal/incident"
@@ -63,6 +65,10 @@ type Config struct {
 	// NotifyBackoff is the first retry delay of a failed notification;
 	// 0 means the dispatcher's default. Tests shorten it.
 	NotifyBackoff time.Duration
+	// RawRetention is how long raw results are kept; 0 means
+	// DefaultRawRetention and a negative value keeps them forever. The
+	// analytics rollups are kept regardless (see docs/analytics.md).
+	RawRetention time.Duration
 }
 
 // DefaultMaxRecvBytes is gRPC's own default: it holds a full batch of 1,000
@@ -153,6 +159,21 @@ func New(ctx context.Context, cfg Config) (*Coordinator, error) {
 	}
 	c.incident = mgr
 	c.decide.incidents = mgr
+	// Analytics: rollups folded in the insert transaction, the decided
+	// state history, and old data pruned from the decider's ticks.
+	hook, err := st.RollupHook(ctx, rollup.NewRoller(0))
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	st.SetInsertHook(hook)
+	c.decide.history = st
+	if cfg.RawRetention == 0 {
+		cfg.RawRetention = DefaultRawRetention
+	}
+	c.decide.retain = &retention{store: st, raw: cfg.RawRetention, log: base.With("component", "retention")}
+	an := analytics.New(analytics.Config{Source: st, MinuteRollups: minuteRollupRetention, HourRollups: hourRollupRetention})
+	c.markUnknown(time.Now())
 	c.decide.confirm = func(checkID string, regions []string) []string {
 		check, ok := c.catalog.Get(checkID)
 		if !ok {
@@ -164,7 +185,7 @@ func New(ctx context.Context, cfg Config) (*Coordinator, error) {
 	// that asks for the check's status finds the result counted.
 	c.ingest = ingest.New(st, fanout{c.decide, c.watch}, log.With("subsystem", "ingest"))
 	c.sessions = session.New(c.reg, c.ingest, c.catalog, log.With("subsystem", "session"))
-	c.api = api.New(c.catalog, st, c.reg, c.watch, c.decide.engine, mgr, log.With("subsystem", "api"))
+	c.api = api.New(c.catalog, st, c.reg, c.watch, c.decide.engine, mgr, an, log.With("subsystem", "api"))
 	log.Info("coordinator ready", "version", cfg.Version, "data_dir", cfg.DataDir, "checks", len(cfg.Checks))
 	return c, nil
 }
@@ -195,6 +216,7 @@ func (c *Coordinator) Close() error {
 		c.sessions.Close()
 		c.watch.Close()
 		c.ingest.Close()
+		c.markUnknown(time.Now())
 		c.closeErr = c.store.Close()
 	})
 	return c.closeErr

@@ -34,6 +34,11 @@ type decider struct {
 	// incidents acts on the decisions; nil records none (tests of the
 	// engine's wiring alone).
 	incidents *incident.Manager
+	// history records each state change for analytics; nil records none.
+	history stateHistory
+	// retain deletes old results and rollups a batch per tick; nil keeps
+	// everything.
+	retain *retention
 
 	mu   sync.Mutex
 	live map[string]int // region -> live probes last given to the engine
@@ -77,6 +82,7 @@ func (d *decider) run(ctx context.Context, members func() []gossip.Member, regio
 		if d.incidents != nil {
 			d.incidents.Tick(ctx, now)
 		}
+		d.retain.tick(ctx, now)
 		select {
 		case <-ctx.Done():
 			return
@@ -138,6 +144,7 @@ func (d *decider) report(ds []quorum.Decision) {
 			d.log.Info("check state changed", "check", x.CheckID, "from", string(x.From), "to", string(x.To),
 				"failing", failingRegions(x.Regions), "disagree", x.Disagree,
 				"failing_count", x.Failing, "eligible", x.Eligible, "quorum", x.Quorum)
+			d.recordState(x.CheckID, x.At, x.To)
 		case quorum.KindConfirmRequested:
 			// Fast confirmation (DESIGN section 3): the other eligible
 			// regions vote now instead of at their next phase, and the

@@ -40,10 +40,11 @@ type Server struct {
 	watch   *ingest.Broadcaster
 	decided Decisions
 	inc     *incident.Manager
+	an      Analytics
 	log     *slog.Logger
 }
 
 // New returns the API server.
-func New(cat *catalog.Catalog, results Results, reg *probes.Registry, watch *ingest.Broadcaster, decided Decisions, inc *incident.Manager, log *slog.Logger) *Server {
-	return &Server{cat: cat, results: results, reg: reg, watch: watch, decided: decided, inc: inc, log: log}
+func New(cat *catalog.Catalog, results Results, reg *probes.Registry, watch *ingest.Broadcaster, decided Decisions, inc *incident.Manager, an Analytics, log *slog.Logger) *Server {
+	return &Server{cat: cat, results: results, reg: reg, watch: watch, decided: decided, inc: inc, an: an, log: log}
 }

@@ -74,6 +74,7 @@ func (s *Store) Insert(ctx context.Context, recs []Record) ([]bool, error) {
 	insShot := tx.StmtContext(ctx, s.ins.screenshot)
 	now := time.Now().UnixMicro()
 	lu := newLatestUpdate()
+	var fresh []*vigilv1.Result
 	for i, rec := range recs {
 		r := rec.Result
 		started := r.GetStartedAt().AsTime().UnixMicro()
@@ -93,6 +94,7 @@ func (s *Store) Insert(ctx context.Context, recs []Record) ([]bool, error) {
 			continue // already stored: the dedupe that makes redelivery harmless
 		}
 		inserted[i] = true
+		fresh = append(fresh, r)
 		if len(rec.Screenshot) > 0 {
 			if _, err := insShot.ExecContext(ctx, r.GetId(), rec.Screenshot); err != nil {
 				return nil, fmt.Errorf("insert screenshot %q: %w", r.GetId(), err)
@@ -103,7 +105,12 @@ func (s *Store) Insert(ctx context.Context, recs []Record) ([]bool, error) {
 	if err := lu.write(ctx, tx, &s.ins); err != nil {
 		return nil, err
 	}
+	done, err := s.runInsertHook(ctx, tx, fresh)
+	if err != nil {
+		return nil, fmt.Errorf("insert hook: %w", err)
+	}
 	if err := tx.Commit(); err != nil {
+		done(false)
 		return nil, fmt.Errorf("commit insert: %w", err)
 	}
 	return inserted, nil

@@ -57,6 +57,9 @@ type Store struct {
 
 	latestStmt *sql.Stmt
 
+	hook  hookSlot     // see SetInsertHook
+	rolls rollupStmts // see RollupHook
+
 	closeOnce sync.Once
 	closeErr  error
 }
