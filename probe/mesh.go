@@ -20,7 +20,8 @@ import (
 const leaveTimeout = 5 * time.Second
 
 // mesh is a probe's membership in the gossip mesh: it feeds the scheduler
-// the checks the probe owns, and finds coordinators.
+// the checks the probe owns, keeps the region's assignment for guest runs,
+// and finds coordinators.
 type mesh struct {
 	g     *gossip.Gossip
 	sched *scheduler.Scheduler
@@ -77,6 +78,19 @@ func (m *mesh) setAssignment(checks []*vigilv1.Check) {
 	case m.wake <- struct{}{}:
 	default:
 	}
+}
+
+// assignedCheck returns the check with id checkID in the latest
+// assignment, owned or not.
+func (m *mesh) assignedCheck(checkID string) (*vigilv1.Check, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, c := range m.assigned {
+		if c.GetId() == checkID {
+			return c, true
+		}
+	}
+	return nil, false
 }
 
 // run recomputes the owned checks on every membership or assignment change,

@@ -36,7 +36,9 @@ type Config struct {
 	// among the mesh's members, and fails over between them.
 	Coordinator string
 	// Gossip, when set, makes the probe a member of the gossip mesh: it
-	// runs only the checks it owns (probe/internal/ownership). NodeName
+	// runs only the checks it owns (probe/internal/ownership), and any
+	// other check of its assignment once when the coordinator sends a
+	// run-now for it (fast confirmation by a non-owner). NodeName
 	// defaults to ID; Meta is filled in by Run. Nil: no mesh, the probe runs
 	// every check it is assigned.
 	Gossip *gossip.Config
@@ -121,7 +123,18 @@ func Run(ctx context.Context, cfg Config) error {
 			sched.Set(a.GetChecks())
 		},
 		OnRunNow: func(rn *vigilv1.RunNow) {
-			if err := sched.RunNow(rn.GetCheckId()); err != nil {
+			err := sched.RunNow(rn.GetCheckId())
+			if err != nil && m != nil {
+				// Not ours to schedule, but in the region's assignment:
+				// the coordinator wants another probe than the owner to
+				// confirm a failure, so run it once as a guest.
+				if c, ok := m.assignedCheck(rn.GetCheckId()); ok {
+					if err = sched.RunGuest(c); err == nil {
+						log.Info("run-now as a guest", "check", rn.GetCheckId(), "reason", rn.GetReason())
+					}
+				}
+			}
+			if err != nil {
 				log.Warn("run-now refused", "check", rn.GetCheckId(), "err", err)
 			}
 		},

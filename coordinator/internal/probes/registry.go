@@ -14,6 +14,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/vigilhq/vigil/internal/gossip"
+	"github.com/vigilhq/vigil/internal/rendezvous"
 	vigilv1 "github.com/vigilhq/vigil/proto/vigil/v1"
 )
 
@@ -168,6 +169,38 @@ func (r *Registry) RunNowIn(check *vigilv1.Check, regions []string, reason strin
 		asked = append(asked, id)
 	}
 	return asked
+}
+
+// RunNowOther sends a run-now request for check to one connected probe of
+// region other than notProbe that can run it (region in the check's
+// regions, the check's capability: the probes whose assignment holds the
+// check), and returns its id. It prefers the probe that rendezvous hashing
+// ranks first once notProbe is left out: the runner-up when notProbe owns
+// the check, which is also the probe that takes the check over if notProbe
+// dies. ok is false, and nothing is sent, when there is no such probe. A
+// probe that does not own the check runs it once as a guest (see
+// probe.Config.Gossip). It never blocks.
+func (r *Registry) RunNowOther(check *vigilv1.Check, region, notProbe, reason string) (probeID string, ok bool) {
+	if !slices.Contains(check.GetRegions(), region) {
+		return "", false
+	}
+	capability := check.GetType().Capability()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var ids []string
+	for id, p := range r.probes {
+		if p.conn != nil && id != notProbe && p.hello.GetRegion() == region &&
+			slices.Contains(p.hello.GetCapabilities(), capability) {
+			ids = append(ids, id)
+		}
+	}
+	id := rendezvous.Owner(check.GetId(), ids)
+	if id == "" {
+		return "", false
+	}
+	r.probes[id].conn.Send(&vigilv1.ConnectResponse{Msg: &vigilv1.ConnectResponse_RunNow{
+		RunNow: &vigilv1.RunNow{CheckId: check.GetId(), Reason: reason}}})
+	return id, true
 }
 
 // Owner returns the probe that owns checkID in region, or "".

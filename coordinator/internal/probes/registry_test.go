@@ -6,6 +6,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/vigilhq/vigil/internal/rendezvous"
 	"github.com/vigilhq/vigil/internal/testlog"
 	vigilv1 "github.com/vigilhq/vigil/proto/vigil/v1"
 )
@@ -206,5 +207,74 @@ func TestProbesMergesGossipView(t *testing.T) {
 	want := "[dead-streaming:dead:true:[streaming but dead in gossip] gone:left:false:[] silent:alive:false:[alive in gossip but no stream] streaming:alive:true:[]]"
 	if fmt.Sprint(got) != want {
 		t.Fatalf("Probes =\n%v\nwant\n%v", got, want)
+	}
+}
+
+// runNows returns "check:reason" for each run-now sent, in order.
+func (f *fakeConn) runNows() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []string
+	for _, m := range f.sent {
+		if rn := m.GetRunNow(); rn != nil {
+			out = append(out, rn.GetCheckId()+":"+rn.GetReason())
+		}
+	}
+	return out
+}
+
+func TestRunNowOther(t *testing.T) {
+	web := &vigilv1.Check{Id: "web", Type: vigilv1.CheckType_CHECK_TYPE_HTTP, Regions: []string{"eu", "us"}, Version: "v1"}
+	flow := &vigilv1.Check{Id: "flow", Type: vigilv1.CheckType_CHECK_TYPE_BROWSER, Regions: []string{"eu"}, Version: "v1"}
+	// eu-1..3 run http, eu-b runs only browsers, us-1 is alone in us.
+	hellos := []*vigilv1.Hello{
+		hello("eu-1", "eu", "http"), hello("eu-2", "eu", "http"), hello("eu-3", "eu", "http"),
+		hello("eu-b", "eu", "browser"), hello("us-1", "us", "http"),
+	}
+	euHTTP := []string{"eu-1", "eu-2", "eu-3"}
+	ranked := rendezvous.Owners(web.GetId(), euHTTP, len(euHTTP)) // best first
+	for _, tt := range []struct {
+		name     string
+		check    *vigilv1.Check
+		region   string
+		notProbe string
+		detach   []string
+		want     string // "" for none
+	}{
+		{"the owner failed: its runner-up", web, "eu", ranked[0], nil, ranked[1]},
+		{"another probe failed: the owner", web, "eu", ranked[1], nil, ranked[0]},
+		{"runner-up disconnected: the next", web, "eu", ranked[0], []string{ranked[1]}, ranked[2]},
+		{"no other probe in the region", web, "us", "us-1", nil, ""},
+		{"no other connected probe", web, "eu", ranked[0], []string{ranked[1], ranked[2]}, ""},
+		{"region not among the check's", web, "ap", "", nil, ""},
+		{"capability: only the browser probe", flow, "eu", "eu-1", nil, "eu-b"},
+		{"capability: none besides the failed one", flow, "eu", "eu-b", nil, ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			r := NewRegistry([]*vigilv1.Check{web, flow}, testlog.New(t))
+			conns := map[string]*fakeConn{}
+			for _, h := range hellos {
+				conns[h.GetProbeId()] = newFakeConn()
+				if err := r.Attach(h, conns[h.GetProbeId()]); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for _, id := range tt.detach {
+				r.Detach(id, conns[id])
+			}
+			got, ok := r.RunNowOther(tt.check, tt.region, tt.notProbe, "confirm")
+			if got != tt.want || ok != (tt.want != "") {
+				t.Fatalf("RunNowOther = %q, %v; want %q, %v", got, ok, tt.want, tt.want != "")
+			}
+			for id, c := range conns {
+				want := "[]"
+				if id == tt.want {
+					want = "[" + tt.check.GetId() + ":confirm]"
+				}
+				if got := fmt.Sprint(c.runNows()); got != want {
+					t.Errorf("%s was sent run-now %s, want %s", id, got, want)
+				}
+			}
+		})
 	}
 }

@@ -11,8 +11,9 @@ import (
 
 // Run drives the checks until ctx is done, then cancels the runs in
 // progress, waits for them to return, and returns nil. Runs that were
-// waiting for a concurrency slot are dropped; pending run-now requests stay
-// pending for the next Run. Only one Run may drive the scheduler at a time.
+// waiting for a concurrency slot are dropped; pending run-now and guest
+// requests stay pending for the next Run. Only one Run may drive the
+// scheduler at a time.
 func (s *Scheduler) Run(ctx context.Context) error {
 	if s.run == nil {
 		return errors.New("scheduler: no RunFunc")
@@ -60,6 +61,9 @@ func (s *Scheduler) stop() {
 		j.e.queued = nil
 	}
 	s.urgent, s.normal = nil, nil
+	for _, e := range s.guests {
+		s.dropIdleGuest(e)
+	}
 	s.runCtx = nil
 }
 
@@ -85,9 +89,11 @@ func (s *Scheduler) step(now time.Time) (next time.Time, ok bool) {
 	}
 
 	var asked []*entry
-	for _, e := range s.checks {
-		if e.pendingRunNow && e.running == nil && e.queued == nil {
-			asked = append(asked, e)
+	for _, m := range []map[string]*entry{s.checks, s.guests} {
+		for _, e := range m {
+			if e.pendingRunNow && e.running == nil && e.queued == nil {
+				asked = append(asked, e)
+			}
 		}
 	}
 	slices.SortFunc(asked, func(a, b *entry) int { return cmp.Compare(a.check.GetId(), b.check.GetId()) })
@@ -168,21 +174,31 @@ func (s *Scheduler) skip(e *entry, slot int64, reason string) {
 	s.log.Debug("slot skipped", "check", e.check.GetId(), "slot", slot, "reason", reason)
 }
 
-// runNowJob consumes e's pending run-now request.
+// runNowJob consumes e's pending run-now (or guest) request: the next
+// attempt of the check in the slot now falls in.
 func (s *Scheduler) runNowJob(e *entry, now time.Time) *job {
 	e.pendingRunNow = false
+	id := e.check.GetId()
 	slot := SlotOf(now, e.interval)
-	if slot == e.runNowSlot {
-		e.runNowCount++
+	a := s.attempts[id]
+	if a.interval == e.interval && a.slot == slot {
+		a.n++
 	} else {
-		e.runNowSlot, e.runNowCount = slot, 1
+		a = attempts{interval: e.interval, slot: slot, n: 1}
+	}
+	s.attempts[id] = a
+	for other, b := range s.attempts {
+		if SlotOf(now, b.interval) > b.slot {
+			delete(s.attempts, other)
+		}
 	}
 	return &job{e: e, Job: Job{
 		Check:       e.check,
 		Slot:        slot,
-		Attempt:     e.runNowCount,
+		Attempt:     a.n,
 		ScheduledAt: now,
 		RunNow:      true,
+		Guest:       s.guests[id] == e,
 	}}
 }
 
@@ -209,7 +225,7 @@ func (s *Scheduler) start(j *job) {
 	j.cancel = cancel
 	j.e.running = j
 	s.running++
-	s.log.Debug("run started", "check", j.Check.GetId(), "slot", j.Slot, "attempt", j.Attempt, "run_now", j.RunNow)
+	s.log.Debug("run started", "check", j.Check.GetId(), "slot", j.Slot, "attempt", j.Attempt, "run_now", j.RunNow, "guest", j.Guest)
 	s.jobs.Go(func() {
 		defer cancel()
 		s.run(ctx, j.Job)
@@ -223,6 +239,7 @@ func (s *Scheduler) finish(j *job) {
 	if j.e.running == j {
 		j.e.running = nil
 	}
+	s.dropIdleGuest(j.e)
 	s.mu.Unlock()
 	s.poke()
 }

@@ -1,6 +1,8 @@
 // Package scheduler runs every check of a probe at its staggered phase in
 // each slot, one run of a check at a time, at most MaxConcurrent runs at
-// once, each under a deadline derived from the check's timeout.
+// once, each under a deadline derived from the check's timeout. It also
+// runs, once on request, checks it does not schedule (guest runs: fast
+// confirmation by a probe other than the check's owner).
 package scheduler
 
 import (
@@ -23,14 +25,20 @@ type Job struct {
 	// Slot is the round the run belongs to: floor(ScheduledAt / interval)
 	// in Unix time.
 	Slot int64
-	// Attempt is 0 for scheduled runs; run-now requests in the same slot
-	// count up 1, 2, ...
+	// Attempt is 0 for scheduled runs; run-now and guest requests in the
+	// same slot count up 1, 2, ..., together and across Set calls, so a
+	// (slot, attempt) pair is never used twice for a check on one
+	// scheduler.
 	Attempt uint32
 	// ScheduledAt is when the run was due: the check's phase time in its
 	// slot (before jitter), or when a run-now request was released.
 	ScheduledAt time.Time
-	// RunNow is true for runs requested with Scheduler.RunNow.
+	// RunNow is true for runs requested with Scheduler.RunNow or
+	// Scheduler.RunGuest.
 	RunNow bool
+	// Guest is true for runs requested with Scheduler.RunGuest of a check
+	// the scheduler did not schedule at the time.
+	Guest bool
 }
 
 // RunFunc runs one job. ctx carries the run's deadline (the check's timeout,
@@ -57,7 +65,8 @@ type Config struct {
 }
 
 // Scheduler runs a changing set of checks. Its methods are safe for
-// concurrent use; Set and RunNow work before, during and after Run.
+// concurrent use; Set, RunNow and RunGuest work before, during and after
+// Run.
 type Scheduler struct {
 	region string
 	run    RunFunc
@@ -69,12 +78,30 @@ type Scheduler struct {
 	skipped atomic.Uint64
 	jobs    sync.WaitGroup // job goroutines
 
-	mu      sync.Mutex
-	runCtx  context.Context // non-nil while Run is driving
-	checks  map[string]*entry
-	urgent  []*job // run-now jobs waiting for a concurrency slot, oldest first
-	normal  []*job // scheduled jobs waiting for a concurrency slot, oldest first
-	running int
+	mu     sync.Mutex
+	runCtx context.Context // non-nil while Run is driving
+	checks map[string]*entry
+	// guests are the entries of checks not in checks that have a run
+	// requested, waiting or in progress: guest runs (RunGuest), and the
+	// cancelled runs of removed checks winding down, so that the check's
+	// next run on this probe waits for them. An entry leaves guests when it
+	// becomes idle, or when Set adds its check. No id is in both maps.
+	guests map[string]*entry
+	// attempts holds the run-now attempt counter of each check that had a
+	// run-now or guest run in its current slot. It outlives entries (an
+	// ownership change must not reuse a slot and attempt); a counter is
+	// dropped once its slot has passed, as it can never be used again.
+	attempts map[string]attempts
+	urgent   []*job // run-now jobs waiting for a concurrency slot, oldest first
+	normal   []*job // scheduled jobs waiting for a concurrency slot, oldest first
+	running  int
+}
+
+// attempts counts the run-now attempts of one check in one slot.
+type attempts struct {
+	interval time.Duration // slot numbers mean something only with it
+	slot     int64
+	n        uint32
 }
 
 // entry is the scheduling state of one check. Guarded by Scheduler.mu.
@@ -96,8 +123,6 @@ type entry struct {
 	queued  *job // the run waiting for a concurrency slot, if any
 
 	pendingRunNow bool
-	runNowSlot    int64
-	runNowCount   uint32
 }
 
 type job struct {
@@ -109,13 +134,15 @@ type job struct {
 // New returns a Scheduler with no checks. It does nothing until Run.
 func New(cfg Config) *Scheduler {
 	s := &Scheduler{
-		region: cfg.Region,
-		run:    cfg.Run,
-		max:    cfg.MaxConcurrent,
-		jitter: cfg.Jitter,
-		log:    cfg.Logger,
-		wake:   make(chan struct{}, 1),
-		checks: make(map[string]*entry),
+		region:   cfg.Region,
+		run:      cfg.Run,
+		max:      cfg.MaxConcurrent,
+		jitter:   cfg.Jitter,
+		log:      cfg.Logger,
+		wake:     make(chan struct{}, 1),
+		checks:   make(map[string]*entry),
+		guests:   make(map[string]*entry),
+		attempts: make(map[string]attempts),
 	}
 	if s.max <= 0 {
 		s.max = 1
@@ -131,6 +158,11 @@ func New(cfg Config) *Scheduler {
 // ones whose Version changed restart (a run in progress is cancelled; the
 // new version runs from the next slot). Checks without an id or a positive
 // interval are logged and left out. It never blocks on runs.
+//
+// Guest runs (RunGuest) of checks not in checks are left alone. A check
+// added while it has a guest run takes the guest run over as its run in
+// progress (cancelled only if the Version differs) and its pending or
+// waiting guest request as a run-now request.
 func (s *Scheduler) Set(checks []*vigilv1.Check) {
 	want := make(map[string]*vigilv1.Check, len(checks))
 	for _, c := range checks {
@@ -147,6 +179,12 @@ func (s *Scheduler) Set(checks []*vigilv1.Check) {
 		if _, ok := want[id]; !ok {
 			s.detach(e)
 			delete(s.checks, id)
+			if e.running != nil {
+				// Its cancelled run is winding down: a guest run or a
+				// re-added check must wait for it.
+				e.pendingRunNow = false
+				s.guests[id] = e
+			}
 			s.log.Info("check removed", "check", id)
 		}
 	}
@@ -157,11 +195,20 @@ func (s *Scheduler) Set(checks []*vigilv1.Check) {
 			continue
 		}
 		e := s.newEntry(c)
-		if old != nil {
+		guest := s.guests[id]
+		switch {
+		case old != nil:
 			s.detach(old)
 			e.inherit(old)
 			s.log.Info("check changed", "check", id, "version", c.GetVersion())
-		} else {
+		case guest != nil:
+			delete(s.guests, id)
+			if guest.check.GetVersion() != c.GetVersion() {
+				s.detach(guest)
+			}
+			e.inherit(guest)
+			s.log.Info("check added", "check", id, "version", c.GetVersion(), "phase", e.phase, "from_guest", true)
+		default:
 			s.log.Info("check added", "check", id, "version", c.GetVersion(), "phase", e.phase)
 		}
 		s.checks[id] = e
@@ -191,36 +238,43 @@ func (s *Scheduler) newEntry(c *vigilv1.Check) *entry {
 		timeout = interval // a run never needs longer than the gap between runs
 	}
 	return &entry{
-		check:      c,
-		interval:   interval,
-		timeout:    timeout,
-		phase:      Phase(c, s.region),
-		lastSlot:   math.MinInt64,
-		runNowSlot: math.MinInt64,
+		check:    c,
+		interval: interval,
+		timeout:  timeout,
+		phase:    Phase(c, s.region),
+		lastSlot: math.MinInt64,
 	}
 }
 
-// inherit carries over from the entry of the check's previous version what
-// keeps runs unique and non-overlapping: the run still winding down (the new
-// version waits for it), the slot and attempt counters (so no slot and
-// attempt is used twice, which would give two results one id), and a
-// pending run-now request.
+// inherit carries over from the entry of the check's previous version, or
+// from its guest entry, what keeps runs unique and non-overlapping: the run
+// still winding down or going on (e waits for it), the last scheduled slot
+// (so no slot is run twice, which would give two results one id; run-now
+// attempts are counted in Scheduler.attempts), a guest request still
+// waiting for a concurrency slot, and a pending run-now request.
 func (e *entry) inherit(old *entry) {
 	if old.running != nil {
 		e.running = old.running
 		e.running.e = e
 	}
+	if old.queued != nil { // only a guest's: detach dequeued the others
+		e.queued = old.queued
+		e.queued.e = e
+	}
 	if old.interval == e.interval {
 		e.lastSlot = old.lastSlot
-		e.runNowSlot, e.runNowCount = old.runNowSlot, old.runNowCount
 	}
 	e.pendingRunNow = old.pendingRunNow
 }
 
 // detach stops e's runs: it drops e's waiting run and cancels the one in
-// progress. The caller removes e from s.checks.
+// progress. A dropped run-now request becomes pending again, for the entry
+// that inherits from e. The caller removes e from s.checks or s.guests.
 func (s *Scheduler) detach(e *entry) {
 	if e.queued != nil {
+		if e.queued.RunNow {
+			e.pendingRunNow = true
+		}
 		s.dequeue(e.queued)
 	}
 	if e.running != nil {
@@ -243,6 +297,56 @@ func (s *Scheduler) RunNow(checkID string) error {
 	e.pendingRunNow = true
 	s.poke()
 	return nil
+}
+
+// RunGuest runs c once, as RunNow does, although the scheduler may not
+// schedule it: another probe owns it, and the coordinator asks this one to
+// confirm a failure. The run is an extra attempt in c's current slot
+// (Job.Guest and Job.RunNow set), counted with the check's run-now attempts,
+// under c's timeout, within MaxConcurrent, never overlapping another run of
+// the check on this scheduler; requests made while one is pending or
+// waiting merge into it. Set calls that leave c out do not cancel the guest
+// run; one that adds c takes it over (see Set). When the scheduler
+// schedules c, RunGuest is RunNow(c.Id) and the scheduled definition runs;
+// otherwise c replaces the definition of a pending guest request.
+//
+// A guest entry is kept only while its request is pending, waiting or
+// running, so guests of checks no longer assigned cost nothing once idle.
+// A check without an id or a positive interval is an error.
+func (s *Scheduler) RunGuest(c *vigilv1.Check) error {
+	if err := validate(c); err != nil {
+		return fmt.Errorf("run guest: %w", err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	id := c.GetId()
+	if e, ok := s.checks[id]; ok {
+		e.pendingRunNow = true
+		s.poke()
+		return nil
+	}
+	g := s.guests[id]
+	switch {
+	case g == nil:
+		g = s.newEntry(c)
+		s.guests[id] = g
+		s.log.Info("guest run requested", "check", id, "version", c.GetVersion())
+	case g.check.GetVersion() != c.GetVersion():
+		n := s.newEntry(c)
+		g.check, g.interval, g.timeout, g.phase = n.check, n.interval, n.timeout, n.phase
+	}
+	g.pendingRunNow = true
+	s.poke()
+	return nil
+}
+
+// dropIdleGuest forgets e if it is a guest entry with nothing pending,
+// waiting or running.
+func (s *Scheduler) dropIdleGuest(e *entry) {
+	id := e.check.GetId()
+	if s.guests[id] == e && e.running == nil && e.queued == nil && !e.pendingRunNow {
+		delete(s.guests, id)
+	}
 }
 
 // Running is the number of runs in progress, including cancelled runs that
