@@ -81,12 +81,10 @@ func (v *view) draw(ctx context.Context, w io.Writer) error {
 		return err
 	}
 	if len(incs.GetIncidents()) == 0 {
-		_, err := fmt.Fprintln(w, "
-no incidents")
+		_, err := fmt.Fprintln(w, "\nno incidents")
 		return err
 	}
-	fmt.Fprintln(w, "
-latest incidents (vigil incidents ID shows the timeline):")
+	fmt.Fprintln(w, "\nlatest incidents (vigil incidents ID shows the timeline):")
 	return termview.RenderIncidents(w, incs.GetIncidents(), now)
 }
 
