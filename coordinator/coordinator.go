@@ -24,6 +24,7 @@ import (
 	"github.com/vigilhq/vigil/coordinator/internal/ingest"
 	"github.com/vigilhq/vigil/coordinator/internal/notify"
 	"github.com/vigilhq/vigil/coordinator/internal/probes"
+	"github.com/vigilhq/vigil/coordinator/internal/quorum"
 	"github.com/vigilhq/vigil/coordinator/internal/session"
 	"github.com/vigilhq/vigil/coordinator/internal/store"
 	"github.com/vigilhq/vigil/internal/gossip"
@@ -174,12 +175,18 @@ func New(ctx context.Context, cfg Config) (*Coordinator, error) {
 	c.decide.retain = &retention{store: st, raw: cfg.RawRetention, log: base.With("component", "retention")}
 	an := analytics.New(analytics.Config{Source: st, MinuteRollups: minuteRollupRetention, HourRollups: hourRollupRetention})
 	c.markUnknown(time.Now())
-	c.decide.confirm = func(checkID string, regions []string) []string {
-		check, ok := c.catalog.Get(checkID)
+	c.decide.confirm = func(x quorum.Decision) []string {
+		check, ok := c.catalog.Get(x.CheckID)
 		if !ok {
 			return nil
 		}
-		return c.reg.RunNowIn(check, regions, "fast confirmation")
+		asked := c.reg.RunNowIn(check, x.ConfirmRegions, "fast confirmation")
+		// DESIGN section 3: the retry in the failing region is by another
+		// probe where one is live; with none, its owner retries.
+		if id, ok := c.reg.RunNowOther(check, x.Region, x.ProbeID, "fast confirmation: retry by another probe"); ok {
+			return append(asked, id)
+		}
+		return append(asked, c.reg.RunNowIn(check, []string{x.Region}, "fast confirmation: retry")...)
 	}
 	// The engine observes a result before watchers see it, so a watcher
 	// that asks for the check's status finds the result counted.

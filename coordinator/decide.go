@@ -28,9 +28,10 @@ type decider struct {
 	engine *quorum.Engine
 	log    *slog.Logger
 	now    func() time.Time
-	// confirm asks probes in regions to run checkID now (fast
-	// confirmation); nil does nothing. It must not block.
-	confirm func(checkID string, regions []string) []string
+	// confirm acts on a confirmation request (fast confirmation): run-now
+	// in the other regions and a retry in the failing one. It returns the
+	// probes asked; nil does nothing. It must not block.
+	confirm func(x quorum.Decision) []string
 	// incidents acts on the decisions; nil records none (tests of the
 	// engine's wiring alone).
 	incidents *incident.Manager
@@ -147,13 +148,13 @@ func (d *decider) report(ds []quorum.Decision) {
 			d.recordState(x.CheckID, x.At, x.To)
 		case quorum.KindConfirmRequested:
 			// Fast confirmation (DESIGN section 3): the other eligible
-			// regions vote now instead of at their next phase, and the
-			// failing region's owner retries (attempt 1 of the same slot),
-			// so the decision comes within about two flow durations.
+			// regions vote now instead of at their next phase, and another
+			// probe of the failing region retries (its owner when it is
+			// alone), so the decision comes within about two flow durations.
 			regions := append(slices.Clone(x.ConfirmRegions), x.Region)
 			var asked []string
 			if d.confirm != nil {
-				asked = d.confirm(x.CheckID, regions)
+				asked = d.confirm(x)
 			}
 			d.log.Info("fast confirmation", "check", x.CheckID, "failing_region", x.Region, "probe", x.ProbeID,
 				"slot", x.Slot, "regions", regions, "asked", asked)

@@ -93,3 +93,42 @@ func TestFastConfirmation(t *testing.T) {
 		}
 	}
 }
+
+// TestFastConfirmationRetriesByAnotherProbe: with two probes in the failing
+// region, the retry goes to the one whose result is not the suspect, so a
+// probe cannot confirm its own failure.
+func TestFastConfirmationRetriesByAnotherProbe(t *testing.T) {
+	regions := []string{"ap", "eu", "us"}
+	h := start(t, coordinator.Config{Checks: []*vigilv1.Check{check("shop", http, regions...)}})
+	ps := map[string]*probe{}
+	for _, id := range []string{"ap-1", "eu-1", "eu-2", "us-1"} {
+		p := h.connect(t, id, id[:2])
+		next(t, p.assign, "assignment")
+		ps[id] = p
+	}
+	for _, id := range []string{"ap-1", "eu-1", "us-1"} {
+		ps[id].sendResults(ps[id].result("shop", t0, pass))
+		ps[id].acked(1)
+	}
+	for i, failing := range []string{"eu-1", "eu-2"} {
+		at := t0.Add(time.Duration(2*i+1) * time.Minute)
+		t.Run("suspect from "+failing, func(t *testing.T) {
+			other := map[string]string{"eu-1": "eu-2", "eu-2": "eu-1"}[failing]
+			p := ps[failing]
+			p.sendResults(p.result("shop", at, fail))
+			p.acked(1)
+			next(t, ps[other].runNow, "run_now to "+other)
+			select {
+			case rn := <-p.runNow:
+				t.Fatalf("%s, whose failure is the suspect, was asked to retry: %v", failing, rn)
+			default:
+			}
+			for _, id := range []string{"ap-1", "us-1"} {
+				next(t, ps[id].runNow, "run_now to "+id)
+			}
+			// The failing region passes again before the next case.
+			p.sendResults(p.result("shop", at.Add(time.Minute), pass))
+			p.acked(1)
+		})
+	}
+}
