@@ -34,12 +34,31 @@ type exact struct {
 	load, flow       []float64 // ms, sorted
 }
 
+// inRange returns d's results started in [from, to), by start time.
+func inRange(d *analyticstest.Data, from, to time.Time) []*vigilv1.Result {
+	sorted, ok := byTime[d]
+	if !ok {
+		sorted = slices.Clone(d.Results)
+		slices.SortStableFunc(sorted, func(a, b *vigilv1.Result) int {
+			return a.GetStartedAt().AsTime().Compare(b.GetStartedAt().AsTime())
+		})
+		byTime[d] = sorted
+	}
+	at := func(r *vigilv1.Result, t time.Time) int { return r.GetStartedAt().AsTime().Compare(t) }
+	lo, _ := slices.BinarySearchFunc(sorted, from, at)
+	hi, _ := slices.BinarySearchFunc(sorted, to, at)
+	return sorted[lo:hi]
+}
+
+// byTime caches each data set's results sorted by start; tests using it do
+// not run in parallel.
+var byTime = map[*analyticstest.Data][]*vigilv1.Result{}
+
 func count(d *analyticstest.Data, checkID string, from, to time.Time) exact {
 	e := exact{pass: map[string]int64{}, fail: map[string]int64{}, perr: map[string]int64{},
 		reached: map[uint32]int64{}, failed: map[uint32]int64{}}
-	for _, r := range d.Results {
-		at := r.GetStartedAt().AsTime()
-		if r.GetCheckId() != checkID || at.Before(from) || !at.Before(to) {
+	for _, r := range inRange(d, from, to) {
+		if r.GetCheckId() != checkID {
 			continue
 		}
 		for _, reg := range []string{"", r.GetRegion()} {

@@ -162,16 +162,16 @@ func New(ctx context.Context, cfg Config) (*Coordinator, error) {
 	c.decide.incidents = mgr
 	// Analytics: rollups folded in the insert transaction, the decided
 	// state history, and old data pruned from the decider's ticks.
-	hook, err := st.RollupHook(ctx, rollup.NewRoller(0))
+	if cfg.RawRetention == 0 {
+		cfg.RawRetention = DefaultRawRetention
+	}
+	hook, err := st.RollupHook(ctx, rollup.NewRoller(rollup.Config{MaxAge: cfg.RawRetention}))
 	if err != nil {
 		st.Close()
 		return nil, err
 	}
 	st.SetInsertHook(hook)
 	c.decide.history = st
-	if cfg.RawRetention == 0 {
-		cfg.RawRetention = DefaultRawRetention
-	}
 	c.decide.retain = &retention{store: st, raw: cfg.RawRetention, log: base.With("component", "retention")}
 	an := analytics.New(analytics.Config{Source: st, MinuteRollups: minuteRollupRetention, HourRollups: hourRollupRetention})
 	c.markUnknown(time.Now())

@@ -41,7 +41,7 @@ type retention struct {
 	raw   time.Duration // <= 0: keep raw results forever
 	log   *slog.Logger
 
-	next  time.Time // when the next pass starts
+	next  time.Time // when the next pass starts; zero until the first tick
 	phase int       // the pass's current phase; 0 when idle
 }
 
@@ -59,6 +59,11 @@ const (
 func (r *retention) tick(ctx context.Context, now time.Time) {
 	if r == nil {
 		return
+	}
+	if r.next.IsZero() {
+		// The first pass waits a period: at start, probes reconnect and
+		// redeliver, and deleting can wait.
+		r.next = now.Add(retentionEvery)
 	}
 	if r.phase == phaseIdle {
 		if now.Before(r.next) {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"time"
 
 	vigilv1 "github.com/vigilhq/vigil/proto/vigil/v1"
 )
@@ -38,6 +39,9 @@ const DefaultCacheBuckets = 16384
 //
 // A Roller is safe for concurrent use; Fold calls are serialised.
 type Roller struct {
+	maxAge time.Duration
+	now    func() time.Time
+
 	mu    sync.Mutex
 	max   int
 	order *list.List // of Key, most recently used first
@@ -49,13 +53,29 @@ type cached struct {
 	pos *list.Element
 }
 
-// NewRoller returns a Roller caching up to cacheBuckets buckets; 0 means
-// DefaultCacheBuckets and a negative size disables the cache.
-func NewRoller(cacheBuckets int) *Roller {
-	if cacheBuckets == 0 {
-		cacheBuckets = DefaultCacheBuckets
+// Config configures a Roller.
+type Config struct {
+	// CacheBuckets is how many hour and day buckets the cache holds; 0
+	// means DefaultCacheBuckets, negative disables the cache.
+	CacheBuckets int
+	// MaxAge, when positive, leaves out results started longer ago: the
+	// store deletes raw results that old, so it could not tell a late
+	// redelivery from a first delivery, and folding it could count a
+	// result twice. Set it to the raw results' retention.
+	MaxAge time.Duration
+	// Now is the clock MaxAge is measured on; nil means time.Now.
+	Now func() time.Time
+}
+
+// NewRoller returns a Roller.
+func NewRoller(cfg Config) *Roller {
+	if cfg.CacheBuckets == 0 {
+		cfg.CacheBuckets = DefaultCacheBuckets
 	}
-	return &Roller{max: max(cacheBuckets, 0), order: list.New(), cache: make(map[Key]cached)}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return &Roller{max: max(cfg.CacheBuckets, 0), maxAge: cfg.MaxAge, now: cfg.Now, order: list.New(), cache: make(map[Key]cached)}
 }
 
 // Fold adds results to their buckets in t: it groups the batch by bucket,
@@ -64,6 +84,9 @@ func NewRoller(cacheBuckets int) *Roller {
 // store passes only results it newly inserted). On error the caller must
 // roll back and call Drop.
 func (r *Roller) Fold(ctx context.Context, t Table, results []*vigilv1.Result) error {
+	if r.maxAge > 0 {
+		results = r.recent(results)
+	}
 	if len(results) == 0 {
 		return nil
 	}
@@ -93,6 +116,25 @@ func (r *Roller) Fold(ctx context.Context, t Table, results []*vigilv1.Result) e
 		r.put(k, b)
 	}
 	return nil
+}
+
+// recent returns the results started within maxAge, sharing results'
+// array only when none is left out.
+func (r *Roller) recent(results []*vigilv1.Result) []*vigilv1.Result {
+	horizon := r.now().Add(-r.maxAge).Unix()
+	for i, res := range results {
+		if res.GetStartedAt().GetSeconds() >= horizon {
+			continue
+		}
+		out := slices.Clone(results[:i])
+		for _, res := range results[i+1:] {
+			if res.GetStartedAt().GetSeconds() >= horizon {
+				out = append(out, res)
+			}
+		}
+		return out
+	}
+	return results
 }
 
 // Drop forgets the cache. The store calls it when a transaction Fold ran in

@@ -124,8 +124,8 @@ func reportRange(fromTS, toTS *timestamppb.Timestamp) (from, to time.Time, err e
 			to.UTC().Format(time.RFC3339), from.UTC().Format(time.RFC3339))
 	}
 	if to.Sub(from) > maxReportRange {
-		return from, to, status.Errorf(codes.InvalidArgument, "range: %s is more than %d days",
-			to.Sub(from).Round(time.Hour), maxReportRange/(24*time.Hour))
+		return from, to, status.Errorf(codes.InvalidArgument, "range: %.1f days is more than %d days",
+			to.Sub(from).Hours()/24, maxReportRange/(24*time.Hour))
 	}
 	return from, to, nil
 }

@@ -57,7 +57,7 @@ type Store struct {
 
 	latestStmt *sql.Stmt
 
-	hook  hookSlot     // see SetInsertHook
+	hook  hookSlot    // see SetInsertHook
 	rolls rollupStmts // see RollupHook
 
 	closeOnce sync.Once
