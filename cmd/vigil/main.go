@@ -80,6 +80,7 @@ func commands() []command {
 		{"note", "add a note to an incident's timeline (admin token)", runNote},
 		{"resolve", "resolve an incident by hand (admin token)", runResolve},
 		{"maintenance", "list, create or delete maintenance windows", runMaintenance},
+		{"report", "write an analytics report (html, csv, json)", runReport},
 		{"version", "print the version", runVersion},
 	}
 }
