@@ -70,7 +70,13 @@ func Open(ctx context.Context, dir string) (*Store, error) {
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return nil, fmt.Errorf("create data dir: %w", err)
 	}
-	path := filepath.Join(dir, FileName)
+	// The DSN is a file: URI, where a relative path would be read as a host
+	// ("file://data/vigil.db"): make it absolute.
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, fmt.Errorf("data dir %q: %w", dir, err)
+	}
+	path := filepath.Join(abs, FileName)
 	w, err := sql.Open("sqlite", dsn(path, false))
 	if err != nil {
 		return nil, fmt.Errorf("open writer: %w", err)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -260,5 +261,21 @@ func TestWriteTxIsImmediate(t *testing.T) {
 	}
 	if !strings.Contains(err.Error(), "locked") && !strings.Contains(err.Error(), "BUSY") {
 		t.Fatalf("BEGIN IMMEDIATE: %v, want SQLITE_BUSY", err)
+	}
+}
+
+// TestOpenRelativeDir: `vigil coordinator --data-dir data` (and `vigil
+// demo`'s default) name the data directory relative to the working
+// directory.
+func TestOpenRelativeDir(t *testing.T) {
+	t.Chdir(t.TempDir())
+	s, err := Open(t.Context(), "data")
+	if err != nil {
+		t.Fatalf("Open(data): %v", err)
+	}
+	defer s.Close()
+	insert(t, s, result("a", "c1", "eu", t0, pass))
+	if _, err := os.Stat(filepath.Join("data", FileName)); err != nil {
+		t.Fatalf("database not in ./data: %v", err)
 	}
 }
