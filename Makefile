@@ -18,7 +18,7 @@ LDFLAGS  := -X github.com/vigilhq/vigil/internal/buildinfo.Version=$(VERSION)
 GO_TEST_FLAGS ?=
 # Packages whose tests drive Chromium run one at a time, after the rest: on
 # two cores, two Chromium suites at once make timings and tests noisy.
-CHROMIUM_PKGS := ./probe/internal/browser/... ./internal/demo/...
+CHROMIUM_PKGS := ./probe/internal/browser/... ./internal/report/... ./internal/demo/...
 # Packages whose tests run gossip meshes on loopback also run one at a time:
 # memberlist's failure detector is timing-based, and a starved machine makes
 # it see deaths that did not happen.
@@ -42,7 +42,7 @@ demo: chromium build ## Run the whole mesh on this machine: shop, coordinator, t
 test: chromium mailpit check-generate lint ## Run every test, with real Chromium, gRPC, SQLite and an SMTP server.
 	@mkdir -p .tmp; : > $(TEST_LOG)
 	@set -o pipefail; { \
-	  go test -race -count=1 -timeout 10m $(GO_TEST_FLAGS) $$(go list ./... | grep -v -e /probe/internal/browser -e /internal/demo -e '/probe$$' -e /internal/gossip) && \
+	  go test -race -count=1 -timeout 10m $(GO_TEST_FLAGS) $$(go list ./... | grep -v -e /probe/internal/browser -e /internal/report -e /internal/demo -e '/probe$$' -e /internal/gossip) && \
 	  go test -race -count=1 -p 1 -timeout 10m $(GO_TEST_FLAGS) $(MESH_PKGS) && \
 	  go test -count=1 -p 1 -timeout 30m $(GO_TEST_FLAGS) $(CHROMIUM_PKGS); \
 	} 2>&1 | tee -a $(TEST_LOG) || { \
