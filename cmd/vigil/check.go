@@ -14,6 +14,7 @@ import (
 func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("check", stderr)
 	runNow := fs.Bool("run", false, "run each check once from here and print step timings and the verdict")
+	noSecrets := fs.Bool("no-secrets", false, "validate without reading the secrets' environment variables (for CI, where they are not set)")
 	var rc probe.RunnerConfig
 	fs.StringVar(&rc.ProxyURL, "proxy", "", "forward proxy for the runs")
 	fs.StringVar(&rc.ChromiumPath, "chromium", "", "Chromium binary (default: Debian's)")
@@ -25,12 +26,18 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if fs.NArg() != 1 {
 		return fmt.Errorf("usage: vigil check [--run] FILE")
 	}
-	checks, err := coordinator.LoadChecks(fs.Arg(0))
+	var lookup func(string) (string, bool)
+	if *noSecrets {
+		lookup = func(string) (string, bool) { return "not-read", true }
+	}
+	file, err := coordinator.LoadCheckFile(fs.Arg(0), lookup)
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return exitError(1)
 	}
-	fmt.Fprintf(stdout, "%s: %d checks, valid\n", fs.Arg(0), len(checks))
+	checks := file.Checks
+	fmt.Fprintf(stdout, "%s: %d checks, %d notification channels, %d maintenance windows, valid\n",
+		fs.Arg(0), len(checks), len(file.Channels), len(file.Maintenance))
 	if !*runNow {
 		return nil
 	}
