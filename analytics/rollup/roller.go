@@ -15,6 +15,9 @@ import (
 // the transaction that inserts the results, so the buckets commit or roll
 // back with them.
 type Table interface {
+	// Create stores b at k unless a bucket is there, and reports whether
+	// it stored it. It must not keep b.
+	Create(ctx context.Context, k Key, b *Bucket) (bool, error)
 	// Load returns the stored bucket at k, or nil when there is none. The
 	// Roller owns the returned bucket.
 	Load(ctx context.Context, k Key) (*Bucket, error)
@@ -79,7 +82,8 @@ func NewRoller(cfg Config) *Roller {
 }
 
 // Fold adds results to their buckets in t: it groups the batch by bucket,
-// then reads (or takes from the cache), merges and writes each bucket once.
+// then creates, or reads (or takes from the cache), merges and writes each
+// bucket once.
 // The caller must pass each result once over the table's lifetime (the
 // store passes only results it newly inserted). On error the caller must
 // roll back and call Drop.
@@ -100,21 +104,43 @@ func (r *Roller) Fold(ctx context.Context, t Table, results []*vigilv1.Result) e
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for _, k := range keys {
-		b, err := r.load(ctx, t, k)
-		if err != nil {
+		if err := r.fold(ctx, t, k, delta[k]); err != nil {
 			r.drop()
 			return err
 		}
-		if err := b.Merge(delta[k]); err != nil {
-			r.drop()
-			return fmt.Errorf("rollup %s: %w", k, err)
-		}
-		if err := t.Save(ctx, k, b); err != nil {
-			r.drop()
+	}
+	return nil
+}
+
+// fold merges d into the bucket at k. A bucket not in the cache is most
+// often new (every minute bucket, and the first batch of each hour and
+// day), so it is created from d without a read; only when one exists is it
+// read, merged and written back.
+func (r *Roller) fold(ctx context.Context, t Table, k Key, d *Bucket) error {
+	b, cached := r.get(k)
+	if !cached {
+		created, err := t.Create(ctx, k, d)
+		if err != nil {
 			return fmt.Errorf("save rollup %s: %w", k, err)
 		}
-		r.put(k, b)
+		if created {
+			r.put(k, d)
+			return nil
+		}
+		if b, err = t.Load(ctx, k); err != nil {
+			return fmt.Errorf("load rollup %s: %w", k, err)
+		}
+		if b == nil {
+			return fmt.Errorf("load rollup %s: missing after a conflicting create", k)
+		}
 	}
+	if err := b.Merge(d); err != nil {
+		return fmt.Errorf("rollup %s: %w", k, err)
+	}
+	if err := t.Save(ctx, k, b); err != nil {
+		return fmt.Errorf("save rollup %s: %w", k, err)
+	}
+	r.put(k, b)
 	return nil
 }
 
@@ -150,19 +176,13 @@ func (r *Roller) drop() {
 	r.order.Init()
 }
 
-func (r *Roller) load(ctx context.Context, t Table, k Key) (*Bucket, error) {
-	if c, ok := r.cache[k]; ok {
-		r.order.MoveToFront(c.pos)
-		return c.b, nil
+func (r *Roller) get(k Key) (*Bucket, bool) {
+	c, ok := r.cache[k]
+	if !ok {
+		return nil, false
 	}
-	b, err := t.Load(ctx, k)
-	if err != nil {
-		return nil, fmt.Errorf("load rollup %s: %w", k, err)
-	}
-	if b == nil {
-		b = &Bucket{}
-	}
-	return b, nil
+	r.order.MoveToFront(c.pos)
+	return c.b, true
 }
 
 func (r *Roller) put(k Key, b *Bucket) {

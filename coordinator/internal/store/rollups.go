@@ -27,10 +27,11 @@ const numCounters = 14
 var (
 	getRollupSQL = `SELECT step_name, ` + counterColumns + `, ` + strings.Join(sketchColumns[:], ", ") + `
 		FROM rollups WHERE check_id = ? AND res = ? AND start = ? AND region = ? AND step = ?`
-	putRollupSQL = `INSERT INTO rollups (check_id, res, start, region, step, step_name, ` + counterColumns + `, ` +
+	insertRollupSQL = `INSERT INTO rollups (check_id, res, start, region, step, step_name, ` + counterColumns + `, ` +
 		strings.Join(sketchColumns[:], ", ") + `)
-		VALUES (?, ?, ?, ?, ?, ?` + strings.Repeat(", ?", numCounters+int(rollup.NumSketches)) + `)
-		ON CONFLICT (check_id, res, start, region, step) DO UPDATE SET step_name = excluded.step_name, ` +
+		VALUES (?, ?, ?, ?, ?, ?` + strings.Repeat(", ?", numCounters+int(rollup.NumSketches)) + `)`
+	createRollupSQL = insertRollupSQL + ` ON CONFLICT (check_id, res, start, region, step) DO NOTHING`
+	putRollupSQL    = insertRollupSQL + ` ON CONFLICT (check_id, res, start, region, step) DO UPDATE SET step_name = excluded.step_name, ` +
 		assignExcluded(counterColumns+", "+strings.Join(sketchColumns[:], ", "))
 )
 
@@ -46,9 +47,9 @@ func assignExcluded(cols string) string {
 // rollupStmts are the rollup statements: the writer's, prepared by
 // RollupHook, and the readers', one per set of sketches decoded.
 type rollupStmts struct {
-	mu       sync.Mutex
-	get, put *sql.Stmt
-	scan     map[rollup.SketchSet]*sql.Stmt
+	mu               sync.Mutex
+	create, get, put *sql.Stmt
+	scan             map[rollup.SketchSet]*sql.Stmt
 }
 
 // RollupHook returns the InsertHook that folds newly stored results into
@@ -58,16 +59,16 @@ func (s *Store) RollupHook(ctx context.Context, r *rollup.Roller) (InsertHook, e
 	s.rolls.mu.Lock()
 	defer s.rolls.mu.Unlock()
 	if s.rolls.get == nil {
-		get, err := s.w.PrepareContext(ctx, getRollupSQL)
-		if err != nil {
-			return nil, fmt.Errorf("prepare rollup read: %w", err)
+		for _, p := range []struct {
+			dst **sql.Stmt
+			sql string
+		}{{&s.rolls.create, createRollupSQL}, {&s.rolls.get, getRollupSQL}, {&s.rolls.put, putRollupSQL}} {
+			st, err := s.w.PrepareContext(ctx, p.sql)
+			if err != nil {
+				return nil, fmt.Errorf("prepare %q: %w", p.sql, err)
+			}
+			*p.dst = st
 		}
-		put, err := s.w.PrepareContext(ctx, putRollupSQL)
-		if err != nil {
-			get.Close()
-			return nil, fmt.Errorf("prepare rollup write: %w", err)
-		}
-		s.rolls.get, s.rolls.put = get, put
 	}
 	return &rollupHook{s: s, r: r}, nil
 }
@@ -78,17 +79,27 @@ type rollupHook struct {
 }
 
 func (h *rollupHook) Inserted(ctx context.Context, tx *sql.Tx, results []*vigilv1.Result) error {
-	t := &rollupTable{get: tx.StmtContext(ctx, h.s.rolls.get), put: tx.StmtContext(ctx, h.s.rolls.put)}
+	t := &rollupTable{tx: tx, stmts: &h.s.rolls}
 	return h.r.Fold(ctx, t, results)
 }
 
 func (h *rollupHook) Forget() { h.r.Drop() }
 
 // rollupTable is the rollups table inside one insert transaction.
+// Its statements are bound to the transaction when first used.
 type rollupTable struct {
-	get, put *sql.Stmt
-	args     []any
-	blobs    [rollup.NumSketches][]byte // reused encode buffers; the driver copies bound blobs
+	tx               *sql.Tx
+	stmts            *rollupStmts
+	create, get, put *sql.Stmt
+	args             []any
+	blobs            [rollup.NumSketches][]byte // reused encode buffers; the driver copies bound blobs
+}
+
+func (t *rollupTable) bind(ctx context.Context, dst **sql.Stmt, st *sql.Stmt) *sql.Stmt {
+	if *dst == nil {
+		*dst = t.tx.StmtContext(ctx, st)
+	}
+	return *dst
 }
 
 var _ rollup.Table = (*rollupTable)(nil)
@@ -102,7 +113,7 @@ func (t *rollupTable) Load(ctx context.Context, k rollup.Key) (*rollup.Bucket, e
 	for i := range blobs {
 		dst = append(dst, &blobs[i])
 	}
-	rows, err := t.get.QueryContext(ctx, k.CheckID, int64(k.Res), k.Start, k.Region, int64(k.Step))
+	rows, err := t.bind(ctx, &t.get, t.stmts.get).QueryContext(ctx, k.CheckID, int64(k.Res), k.Start, k.Region, int64(k.Step))
 	if err != nil {
 		return nil, err
 	}
@@ -119,7 +130,23 @@ func (t *rollupTable) Load(ctx context.Context, k rollup.Key) (*rollup.Bucket, e
 	return &b, rows.Close()
 }
 
+func (t *rollupTable) Create(ctx context.Context, k rollup.Key, b *rollup.Bucket) (bool, error) {
+	r, err := t.bind(ctx, &t.create, t.stmts.create).ExecContext(ctx, t.row(k, b)...)
+	if err != nil {
+		return false, err
+	}
+	n, err := r.RowsAffected()
+	return n == 1, err
+}
+
 func (t *rollupTable) Save(ctx context.Context, k rollup.Key, b *rollup.Bucket) error {
+	_, err := t.bind(ctx, &t.put, t.stmts.put).ExecContext(ctx, t.row(k, b)...)
+	return err
+}
+
+// row returns the column values of b at k, in insertRollupSQL's order. The
+// slice and its blobs are reused by the next call.
+func (t *rollupTable) row(k rollup.Key, b *rollup.Bucket) []any {
 	t.args = append(t.args[:0], k.CheckID, int64(k.Res), k.Start, k.Region, int64(k.Step), b.StepName)
 	for _, p := range counterPtrs(&b.Counts) {
 		t.args = append(t.args, *p.(*int64))
@@ -132,8 +159,7 @@ func (t *rollupTable) Save(ctx context.Context, k rollup.Key, b *rollup.Bucket) 
 		t.blobs[i] = rollup.EncodeSketch(t.blobs[i][:0], sk)
 		t.args = append(t.args, t.blobs[i])
 	}
-	_, err := t.put.ExecContext(ctx, t.args...)
-	return err
+	return t.args
 }
 
 // counterPtrs returns pointers to c's counters in counterColumns order.
