@@ -33,9 +33,14 @@ const (
 	retentionBatch = 1000
 )
 
-// retention deletes raw results past their retention and prunes old
-// rollups, a small batch per call of tick. It is used by the decider's
-// loop only, so it needs no lock.
+// compactAfter is how long after an hour (or day) ends its rollups are
+// compacted: results arrive within seconds, and one that comes later still
+// counts (it is folded into the compacted bucket).
+const compactAfter = 2 * time.Minute
+
+// retention compacts rollups of ended hours and days, deletes raw results
+// past their retention and prunes old rollups, a small batch per call of
+// tick. It is used by the decider's loop only, so it needs no lock.
 type retention struct {
 	store *store.Store
 	raw   time.Duration // <= 0: keep raw results forever
@@ -48,6 +53,7 @@ type retention struct {
 // retention phases, in order.
 const (
 	phaseIdle = iota
+	phaseCompact
 	phaseResults
 	phaseMinutes
 	phaseHours
@@ -69,13 +75,15 @@ func (r *retention) tick(ctx context.Context, now time.Time) {
 		if now.Before(r.next) {
 			return
 		}
-		r.phase = phaseResults
+		r.phase = phaseCompact
 	}
 	var (
 		n   int
 		err error
 	)
 	switch r.phase {
+	case phaseCompact:
+		n, err = r.store.CompactRollups(ctx, now.Add(-compactAfter), retentionBatch)
 	case phaseResults:
 		if r.raw > 0 {
 			n, err = r.store.DeleteResultsBefore(ctx, now.Add(-r.raw), retentionBatch)

@@ -1,7 +1,6 @@
 package rollup
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 
@@ -37,19 +36,40 @@ func NewSketch() *ddsketch.DDSketch {
 	return ddsketch.NewDDSketch(indexMapping, store.NewDenseStore(), store.NewDenseStore())
 }
 
-// EncodeSketch appends s's protobuf encoding (sketchpb.DDSketch) to dst.
+// mappingProto is indexMapping's protobuf form, given to decoded sketches
+// whose encoding left it out.
+var mappingProto = indexMapping.ToProto()
+
+// EncodeSketch appends s's protobuf encoding (a sketchpb.DDSketch) to dst.
+// The index mapping is left out, and so are an empty negative store and a
+// zero count of 0: every Vigil sketch shares one mapping and holds no
+// negative values, and a one-value sketch (a minute bucket's) shrinks from
+// 45 bytes to about 15.
 func EncodeSketch(dst []byte, s *ddsketch.DDSketch) []byte {
-	buf := bytes.NewBuffer(dst)
-	s.EncodeProto(buf)
-	return buf.Bytes()
+	pb := &sketchpb.DDSketch{ZeroCount: s.GetZeroCount()}
+	if st := s.GetPositiveValueStore(); !st.IsEmpty() {
+		pb.PositiveValues = st.ToProto()
+	}
+	if st := s.GetNegativeValueStore(); !st.IsEmpty() {
+		pb.NegativeValues = st.ToProto()
+	}
+	out, err := proto.MarshalOptions{Deterministic: true}.MarshalAppend(dst, pb)
+	if err != nil {
+		panic(fmt.Sprintf("encode sketch: %v", err)) // a message of scalars and lists cannot fail
+	}
+	return out
 }
 
-// DecodeSketch decodes a sketch EncodeSketch wrote. It refuses a sketch of
-// another accuracy, which could not be merged with Vigil's.
+// DecodeSketch decodes a sketch EncodeSketch wrote. A sketch that carries
+// its own mapping must have Vigil's: sketches of another accuracy cannot be
+// merged.
 func DecodeSketch(b []byte) (*ddsketch.DDSketch, error) {
 	var pb sketchpb.DDSketch
 	if err := proto.Unmarshal(b, &pb); err != nil {
 		return nil, fmt.Errorf("decode sketch: %w", err)
+	}
+	if pb.Mapping == nil {
+		pb.Mapping = mappingProto
 	}
 	s, err := ddsketch.FromProto(&pb)
 	if err != nil {

@@ -5,6 +5,8 @@ import (
 	"math/rand/v2"
 	"slices"
 	"testing"
+
+	"google.golang.org/protobuf/proto"
 )
 
 // TestSketchQuantilesWithinRelativeError checks the guarantee analytics
@@ -103,8 +105,8 @@ func TestSketchEncodingIsCompact(t *testing.T) {
 	for range 1440 {
 		_ = day.Add(1200 * math.Exp(0.45*r.NormFloat64()))
 	}
-	if n := len(EncodeSketch(nil, one)); n > 64 {
-		t.Errorf("one value encodes to %d bytes, want <= 64", n)
+	if n := len(EncodeSketch(nil, one)); n > 20 {
+		t.Errorf("one value encodes to %d bytes, want <= 20", n)
 	}
 	if n := len(EncodeSketch(nil, day)); n > 2500 {
 		t.Errorf("a day of page loads encodes to %d bytes, want <= 2500", n)
@@ -116,13 +118,27 @@ func TestDecodeSketchRejectsGarbageAndOtherAccuracy(t *testing.T) {
 	if _, err := DecodeSketch([]byte{0xff, 0xff, 0xff}); err == nil {
 		t.Error("DecodeSketch(garbage) succeeded")
 	}
-	// A sketch of 2% accuracy cannot merge with Vigil's 1% ones.
+	// A sketch of 2% accuracy, mapping included, cannot merge with Vigil's
+	// 1% ones.
 	other, err := newSketchWithAccuracy(0.02)
 	if err != nil {
 		t.Fatal(err)
 	}
 	_ = other.Add(10)
-	if _, err := DecodeSketch(EncodeSketch(nil, other)); err == nil {
+	b, err := proto.Marshal(other.ToProto())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := DecodeSketch(b); err == nil {
 		t.Error("DecodeSketch(2% sketch) succeeded")
+	}
+	// One with Vigil's mapping included decodes.
+	mine := NewSketch()
+	_ = mine.Add(10)
+	if b, err = proto.Marshal(mine.ToProto()); err != nil {
+		t.Fatal(err)
+	}
+	if s, err := DecodeSketch(b); err != nil || s.GetCount() != 1 {
+		t.Errorf("DecodeSketch(with mapping) = %v, %v", s, err)
 	}
 }

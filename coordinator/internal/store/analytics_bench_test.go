@@ -17,7 +17,9 @@ import (
 // BenchmarkAnalytics generates 1-minute results of 100 checks (50 browser
 // checkouts of 5 steps, 50 http) in 5 regions, stores them through Insert
 // with the rollup hook on, in transactions of 1,000 (what group commit
-// makes of a loaded mesh), then times reports over the whole range. It runs
+// makes of a loaded mesh), compacting each hour's rollups once it is over
+// (as the coordinator's retention pass does), then times reports over the
+// whole range. It runs
 // 3 days (2.16 million results) unless VIGIL_BENCH_DAYS says otherwise (30
 // for the issue's 21.6 million). Run it once:
 //
@@ -51,9 +53,10 @@ func BenchmarkAnalytics(b *testing.B) {
 
 		const perTx = 1000
 		var (
-			recs     []Record
-			n        int
-			inInsert time.Duration
+			recs                []Record
+			n                   int
+			inInsert, inCompact time.Duration
+			compacted           int64 // the hour compaction last ran for
 		)
 		flush := func() {
 			t := time.Now()
@@ -62,7 +65,15 @@ func BenchmarkAnalytics(b *testing.B) {
 			}
 			inInsert += time.Since(t)
 			n += len(recs)
+			// The data's clock: once an hour is 2 minutes over, compact.
+			at := recs[len(recs)-1].Result.GetStartedAt().AsTime().Add(-2 * time.Minute)
 			recs = recs[:0]
+			if hour := at.Truncate(time.Hour).Unix(); hour > compacted {
+				compacted = hour
+				t := time.Now()
+				compactAll(b, s, at)
+				inCompact += time.Since(t)
+			}
 		}
 		wall := time.Now()
 		for r := range analyticstest.Results(1, checks, from, to) {
@@ -74,6 +85,9 @@ func BenchmarkAnalytics(b *testing.B) {
 		if len(recs) > 0 {
 			flush()
 		}
+		t := time.Now()
+		compactAll(b, s, to.Add(time.Hour))
+		inCompact += time.Since(t)
 		wallTime := time.Since(wall)
 		for id, changes := range analyticstest.States(checks, from, to) {
 			for _, c := range changes {
@@ -93,7 +107,7 @@ func BenchmarkAnalytics(b *testing.B) {
 		sizes := tableSizes(b, s)
 
 		svc := analytics.New(analytics.Config{Source: s, Now: func() time.Time { return to }})
-		t := time.Now()
+		t = time.Now()
 		rep, err := svc.Report(b.Context(), checks[:1], from, to, 0)
 		if err != nil {
 			b.Fatal(err)
@@ -114,15 +128,29 @@ func BenchmarkAnalytics(b *testing.B) {
 		allChecks := time.Since(t)
 
 		perM := float64(n) / 1e6
-		b.ReportMetric(float64(n)/inInsert.Seconds(), "results/s")
+		b.ReportMetric(float64(n)/(inInsert+inCompact).Seconds(), "results/s")
+		b.ReportMetric(inCompact.Seconds()/(inInsert+inCompact).Seconds()*100, "%-compacting")
 		b.ReportMetric(float64(n)/wallTime.Seconds(), "results/s-with-gen")
 		b.ReportMetric(float64(fi.Size())/perM/(1<<20), "MiB/M-results")
 		b.ReportMetric(float64(sizes["rollups"])/perM/(1<<20), "rollup-MiB/M-results")
 		b.ReportMetric(oneCheck.Seconds()*1000, "ms/report-1-check")
 		b.ReportMetric(oneDay.Seconds()*1000, "ms/report-1-check-1-day")
 		b.ReportMetric(allChecks.Seconds()*1000, "ms/report-all-checks")
-		b.Logf("%d days, %d results in %s (%s in Insert); database %d MiB: %v", days, n, wallTime.Round(time.Second),
-			inInsert.Round(time.Second), fi.Size()>>20, mib(sizes))
+		b.Logf("%d days, %d results in %s (%s in Insert, %s compacting); database %d MiB: %v", days, n, wallTime.Round(time.Second),
+			inInsert.Round(time.Second), inCompact.Round(time.Second), fi.Size()>>20, mib(sizes))
+	}
+}
+
+// compactAll compacts every hour and day over before `before`.
+func compactAll(b *testing.B, s *Store, before time.Time) {
+	for {
+		n, err := s.CompactRollups(b.Context(), before, 10_000)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if n < 10_000 {
+			return
+		}
 	}
 }
 

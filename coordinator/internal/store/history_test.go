@@ -113,6 +113,7 @@ func TestRetention(t *testing.T) {
 		t.Errorf("deleting results changed the rollups: %d buckets, had %d", len(got), len(before))
 	}
 
+	compact(t, s, day0.Add(3*time.Hour))
 	pruned := 0
 	for {
 		n, err := s.PruneRollups(t.Context(), vigilv1.Resolution_RESOLUTION_MINUTE, cut, 50)

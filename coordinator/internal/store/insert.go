@@ -105,12 +105,10 @@ func (s *Store) Insert(ctx context.Context, recs []Record) ([]bool, error) {
 	if err := lu.write(ctx, tx, &s.ins); err != nil {
 		return nil, err
 	}
-	done, err := s.runInsertHook(ctx, tx, fresh)
-	if err != nil {
+	if err := s.runInsertHook(ctx, tx, fresh); err != nil {
 		return nil, fmt.Errorf("insert hook: %w", err)
 	}
 	if err := tx.Commit(); err != nil {
-		done(false)
 		return nil, fmt.Errorf("commit insert: %w", err)
 	}
 	return inserted, nil

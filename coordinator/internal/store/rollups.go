@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/vigilhq/vigil/analytics/rollup"
 	vigilv1 "github.com/vigilhq/vigil/proto/vigil/v1"
@@ -33,6 +32,9 @@ var (
 	createRollupSQL = insertRollupSQL + ` ON CONFLICT (check_id, res, start, region, step) DO NOTHING`
 	putRollupSQL    = insertRollupSQL + ` ON CONFLICT (check_id, res, start, region, step) DO UPDATE SET step_name = excluded.step_name, ` +
 		assignExcluded(counterColumns+", "+strings.Join(sketchColumns[:], ", "))
+	marksSQL   = `SELECT res, upto FROM rollup_marks WHERE check_id = ?`
+	setMarkSQL = `INSERT INTO rollup_marks (check_id, res, upto) VALUES (?, ?, ?)
+		ON CONFLICT (check_id, res) DO UPDATE SET upto = excluded.upto`
 )
 
 func assignExcluded(cols string) string {
@@ -47,53 +49,59 @@ func assignExcluded(cols string) string {
 // rollupStmts are the rollup statements: the writer's, prepared by
 // RollupHook, and the readers', one per set of sketches decoded.
 type rollupStmts struct {
-	mu               sync.Mutex
-	create, get, put *sql.Stmt
-	scan             map[rollup.SketchSet]*sql.Stmt
+	mu                      sync.Mutex
+	create, get, put, marks *sql.Stmt
+	scan                    map[rollup.SketchSet]*sql.Stmt
+	readMarks               *sql.Stmt
+}
+
+// prepareWriter prepares the writer's rollup statements once.
+func (s *Store) prepareWriter(ctx context.Context) error {
+	s.rolls.mu.Lock()
+	defer s.rolls.mu.Unlock()
+	if s.rolls.get != nil {
+		return nil
+	}
+	for _, p := range []struct {
+		dst **sql.Stmt
+		sql string
+	}{{&s.rolls.create, createRollupSQL}, {&s.rolls.get, getRollupSQL}, {&s.rolls.put, putRollupSQL}, {&s.rolls.marks, marksSQL}} {
+		st, err := s.w.PrepareContext(ctx, p.sql)
+		if err != nil {
+			return fmt.Errorf("prepare %q: %w", p.sql, err)
+		}
+		*p.dst = st
+	}
+	return nil
 }
 
 // RollupHook returns the InsertHook that folds newly stored results into
 // the rollups table with r; set it with SetInsertHook before the first
 // Insert.
 func (s *Store) RollupHook(ctx context.Context, r *rollup.Roller) (InsertHook, error) {
-	s.rolls.mu.Lock()
-	defer s.rolls.mu.Unlock()
-	if s.rolls.get == nil {
-		for _, p := range []struct {
-			dst **sql.Stmt
-			sql string
-		}{{&s.rolls.create, createRollupSQL}, {&s.rolls.get, getRollupSQL}, {&s.rolls.put, putRollupSQL}} {
-			st, err := s.w.PrepareContext(ctx, p.sql)
-			if err != nil {
-				return nil, fmt.Errorf("prepare %q: %w", p.sql, err)
-			}
-			*p.dst = st
-		}
+	if err := s.prepareWriter(ctx); err != nil {
+		return nil, err
 	}
-	return &rollupHook{s: s, r: r}, nil
+	return func(ctx context.Context, tx *sql.Tx, results []*vigilv1.Result) error {
+		return r.Fold(ctx, s.rollupTable(tx), results)
+	}, nil
 }
 
-type rollupHook struct {
-	s *Store
-	r *rollup.Roller
+func (s *Store) rollupTable(tx *sql.Tx) *rollupTable {
+	return &rollupTable{tx: tx, stmts: &s.rolls}
 }
 
-func (h *rollupHook) Inserted(ctx context.Context, tx *sql.Tx, results []*vigilv1.Result) error {
-	t := &rollupTable{tx: tx, stmts: &h.s.rolls}
-	return h.r.Fold(ctx, t, results)
-}
-
-func (h *rollupHook) Forget() { h.r.Drop() }
-
-// rollupTable is the rollups table inside one insert transaction.
-// Its statements are bound to the transaction when first used.
+// rollupTable is the rollups table inside one write transaction. Its
+// statements are bound to the transaction when first used.
 type rollupTable struct {
-	tx               *sql.Tx
-	stmts            *rollupStmts
-	create, get, put *sql.Stmt
-	args             []any
-	blobs            [rollup.NumSketches][]byte // reused encode buffers; the driver copies bound blobs
+	tx                      *sql.Tx
+	stmts                   *rollupStmts
+	create, get, put, marks *sql.Stmt
+	args                    []any
+	blobs                   [rollup.NumSketches][]byte // reused encode buffers; the driver copies bound blobs
 }
+
+var _ rollup.Table = (*rollupTable)(nil)
 
 func (t *rollupTable) bind(ctx context.Context, dst **sql.Stmt, st *sql.Stmt) *sql.Stmt {
 	if *dst == nil {
@@ -102,7 +110,43 @@ func (t *rollupTable) bind(ctx context.Context, dst **sql.Stmt, st *sql.Stmt) *s
 	return *dst
 }
 
-var _ rollup.Table = (*rollupTable)(nil)
+func (t *rollupTable) Marks(ctx context.Context, checkIDs []string) (map[string]rollup.Marks, error) {
+	out := make(map[string]rollup.Marks, len(checkIDs))
+	for _, id := range checkIDs {
+		m, err := readMarks(ctx, t.bind(ctx, &t.marks, t.stmts.marks), id)
+		if err != nil {
+			return nil, err
+		}
+		out[id] = m
+	}
+	return out, nil
+}
+
+// readMarks reads one check's compaction marks with the marksSQL statement.
+func readMarks(ctx context.Context, st *sql.Stmt, checkID string) (rollup.Marks, error) {
+	m := rollup.NoMarks
+	rows, err := st.QueryContext(ctx, checkID)
+	if err != nil {
+		return m, fmt.Errorf("read rollup marks of %s: %w", checkID, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var res, upto int64
+		if err := rows.Scan(&res, &upto); err != nil {
+			return m, fmt.Errorf("read rollup marks of %s: %w", checkID, err)
+		}
+		switch vigilv1.Resolution(res) {
+		case vigilv1.Resolution_RESOLUTION_HOUR:
+			m.Hour = upto
+		case vigilv1.Resolution_RESOLUTION_DAY:
+			m.Day = upto
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return m, fmt.Errorf("read rollup marks of %s: %w", checkID, err)
+	}
+	return m, nil
+}
 
 func (t *rollupTable) Load(ctx context.Context, k rollup.Key) (*rollup.Bucket, error) {
 	var (
@@ -187,14 +231,10 @@ func decodeSketches(b *rollup.Bucket, blobs [rollup.NumSketches]sql.RawBytes, wa
 	return nil
 }
 
-// scanStmt returns the reader statement that selects the sketches in want
-// (NULL for the others, which are then never read from disk).
-func (s *Store) scanStmt(ctx context.Context, want rollup.SketchSet) (*sql.Stmt, error) {
-	s.rolls.mu.Lock()
-	defer s.rolls.mu.Unlock()
-	if st := s.rolls.scan[want]; st != nil {
-		return st, nil
-	}
+// scanSQL is the query of a check's buckets at one resolution in a range,
+// selecting the sketches in want (NULL for the others, which are then
+// never read from disk).
+func scanSQL(want rollup.SketchSet) string {
 	cols := make([]string, rollup.NumSketches)
 	for i, c := range sketchColumns {
 		cols[i] = "NULL"
@@ -202,11 +242,24 @@ func (s *Store) scanStmt(ctx context.Context, want rollup.SketchSet) (*sql.Stmt,
 			cols[i] = c
 		}
 	}
-	q := `SELECT start, region, step, step_name, ` + counterColumns + `, ` + strings.Join(cols, ", ") + `
+	return `SELECT start, region, step, step_name, ` + counterColumns + `, ` + strings.Join(cols, ", ") + `
 		FROM rollups WHERE check_id = ? AND res = ? AND start >= ? AND start < ?
 		AND (? = '' OR region = ?) AND (? < 0 OR step = ?)
 		ORDER BY start, region, step`
-	st, err := s.r.PrepareContext(ctx, q)
+}
+
+func scanArgs(q rollup.Query) []any {
+	return []any{q.CheckID, int64(q.Res), q.From, q.To, q.Region, q.Region, q.Step, q.Step}
+}
+
+// scanStmt returns the reader statement of scanSQL(want), prepared once.
+func (s *Store) scanStmt(ctx context.Context, want rollup.SketchSet) (*sql.Stmt, error) {
+	s.rolls.mu.Lock()
+	defer s.rolls.mu.Unlock()
+	if st := s.rolls.scan[want]; st != nil {
+		return st, nil
+	}
+	st, err := s.r.PrepareContext(ctx, scanSQL(want))
 	if err != nil {
 		return nil, fmt.Errorf("prepare rollup scan: %w", err)
 	}
@@ -217,17 +270,87 @@ func (s *Store) scanStmt(ctx context.Context, want rollup.SketchSet) (*sql.Stmt,
 	return st, nil
 }
 
-// Buckets calls fn with each rollup bucket q selects, in key order. It
-// implements analytics.Source.
+// readerMarks reads a check's compaction marks on the reader pool.
+func (s *Store) readerMarks(ctx context.Context, checkID string) (rollup.Marks, error) {
+	s.rolls.mu.Lock()
+	st := s.rolls.readMarks
+	if st == nil {
+		var err error
+		if st, err = s.r.PrepareContext(ctx, marksSQL); err != nil {
+			s.rolls.mu.Unlock()
+			return rollup.NoMarks, fmt.Errorf("prepare rollup marks: %w", err)
+		}
+		s.rolls.readMarks = st
+	}
+	s.rolls.mu.Unlock()
+	return readMarks(ctx, st, checkID)
+}
+
+// Buckets calls fn with each rollup bucket q selects, in key order. Hour
+// and day buckets not compacted yet are merged from the finer buckets here,
+// so callers see every resolution whole. It implements analytics.Source.
 func (s *Store) Buckets(ctx context.Context, q rollup.Query, fn func(rollup.Key, *rollup.Bucket) error) error {
+	if q.Res == vigilv1.Resolution_RESOLUTION_MINUTE {
+		return s.storedBuckets(ctx, q, fn)
+	}
+	m, err := s.readerMarks(ctx, q.CheckID)
+	if err != nil {
+		return err
+	}
+	return s.buckets(ctx, q, m, fn)
+}
+
+// buckets reads q's stored buckets below the resolution's mark and merges
+// the rest from the next finer resolution.
+func (s *Store) buckets(ctx context.Context, q rollup.Query, m rollup.Marks, fn func(rollup.Key, *rollup.Bucket) error) error {
+	mark := m.Of(q.Res)
+	if q.Res == vigilv1.Resolution_RESOLUTION_MINUTE || q.To <= mark {
+		return s.storedBuckets(ctx, q, fn)
+	}
+	if q.From < mark {
+		stored := q
+		stored.To = mark
+		if err := s.storedBuckets(ctx, stored, fn); err != nil {
+			return err
+		}
+	}
+	// The rest, from finer buckets: every one of each coarse bucket whose
+	// start is in range, as a stored coarse bucket would hold.
+	fine := q
+	fine.Res = finer(q.Res)
+	fine.From = max(q.From, mark)
+	fine.To = rollup.Ceil(q.Res, q.To)
+	c := rollup.NewCoarsen(q.Res)
+	err := s.buckets(ctx, fine, m, func(k rollup.Key, b *rollup.Bucket) error { return c.Add(k, b, fn) })
+	if err != nil {
+		return err
+	}
+	return c.Flush(fn)
+}
+
+func finer(res vigilv1.Resolution) vigilv1.Resolution {
+	if res == vigilv1.Resolution_RESOLUTION_DAY {
+		return vigilv1.Resolution_RESOLUTION_HOUR
+	}
+	return vigilv1.Resolution_RESOLUTION_MINUTE
+}
+
+// storedBuckets calls fn with the stored buckets q selects, in key order.
+func (s *Store) storedBuckets(ctx context.Context, q rollup.Query, fn func(rollup.Key, *rollup.Bucket) error) error {
 	st, err := s.scanStmt(ctx, q.Sketches)
 	if err != nil {
 		return err
 	}
-	rows, err := st.QueryContext(ctx, q.CheckID, int64(q.Res), q.From, q.To, q.Region, q.Region, q.Step, q.Step)
+	rows, err := st.QueryContext(ctx, scanArgs(q)...)
 	if err != nil {
 		return fmt.Errorf("read rollups: %w", err)
 	}
+	return scanBuckets(rows, q, fn)
+}
+
+// scanBuckets calls fn with each bucket of rows (of scanSQL) and closes
+// rows.
+func scanBuckets(rows *sql.Rows, q rollup.Query, fn func(rollup.Key, *rollup.Bucket) error) error {
 	defer rows.Close()
 	for rows.Next() {
 		var (
@@ -257,49 +380,19 @@ func (s *Store) Buckets(ctx context.Context, q rollup.Query, fn func(rollup.Key,
 	return nil
 }
 
-// PruneRollups deletes up to limit buckets of res that start before t,
-// oldest first per check, and returns how many it deleted. Each check's
-// old buckets are one range of the primary key, so a batch costs the rows
-// it deletes, not a table scan.
-func (s *Store) PruneRollups(ctx context.Context, res vigilv1.Resolution, before time.Time, limit int) (int, error) {
-	total := 0
+// rollupChecks returns the ids of the checks with rollups, sorted: a walk
+// over the primary key's first column, one seek per check.
+func (s *Store) rollupChecks(ctx context.Context) ([]string, error) {
+	var out []string
 	check := ""
-	for total < limit {
+	for {
 		err := s.w.QueryRowContext(ctx, `SELECT check_id FROM rollups WHERE check_id > ? ORDER BY check_id LIMIT 1`, check).Scan(&check)
 		if errors.Is(err, sql.ErrNoRows) {
-			break
+			return out, nil
 		}
 		if err != nil {
-			return total, fmt.Errorf("prune rollups: %w", err)
+			return nil, fmt.Errorf("list checks with rollups: %w", err)
 		}
-		r, err := s.w.ExecContext(ctx, `DELETE FROM rollups WHERE (check_id, res, start, region, step) IN
-			(SELECT check_id, res, start, region, step FROM rollups
-			 WHERE check_id = ? AND res = ? AND start < ? ORDER BY start LIMIT ?)`,
-			check, int64(res), before.Unix(), limit-total)
-		if err != nil {
-			return total, fmt.Errorf("prune rollups of %s: %w", check, err)
-		}
-		n, _ := r.RowsAffected()
-		total += int(n)
+		out = append(out, check)
 	}
-	if total > 0 {
-		s.forgetDerived()
-	}
-	return total, nil
-}
-
-// DeleteResultsBefore deletes up to limit results (and their screenshots)
-// started before t, oldest first, and returns how many it deleted. Rollups
-// are kept.
-func (s *Store) DeleteResultsBefore(ctx context.Context, before time.Time, limit int) (int, error) {
-	r, err := s.w.ExecContext(ctx, `DELETE FROM results WHERE id IN
-		(SELECT id FROM results WHERE started_at < ? ORDER BY started_at LIMIT ?)`, before.UnixMicro(), limit)
-	if err != nil {
-		return 0, fmt.Errorf("delete old results: %w", err)
-	}
-	n, err := r.RowsAffected()
-	if err != nil {
-		return 0, fmt.Errorf("delete old results: %w", err)
-	}
-	return int(n), nil
 }

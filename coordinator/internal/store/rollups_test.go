@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"slices"
 	"testing"
 	"time"
 
@@ -148,27 +149,10 @@ func TestRollupsCountEachResultOnce(t *testing.T) {
 	sameBuckets(t, storedBuckets(t, s, checks), rollup.Group(append(d.Results, extra)))
 }
 
-// failingHook fails once, after the rollup hook did its work, the way a
-// late error inside Insert's transaction would.
-type failingHook struct {
-	InsertHook
-	fail bool
-}
-
-func (h *failingHook) Inserted(ctx context.Context, tx *sql.Tx, rs []*vigilv1.Result) error {
-	if err := h.InsertHook.Inserted(ctx, tx, rs); err != nil {
-		return err
-	}
-	if h.fail {
-		h.fail = false
-		return errors.New("injected failure")
-	}
-	return nil
-}
-
-// TestRollupsRollBackWithTheirResults fails an insert after the rollups were
-// written: neither the results nor the rollups stay, and the roller's cache
-// (which had the batch folded in) is dropped, so the retry counts it once.
+// TestRollupsRollBackWithTheirResults fails an insert after the rollups
+// were written, the way a late error inside Insert's transaction would:
+// neither the results nor the rollups stay, and the retry counts the batch
+// once.
 func TestRollupsRollBackWithTheirResults(t *testing.T) {
 	checks, d := smallData()
 	s := openStore(t, t.TempDir())
@@ -176,20 +160,134 @@ func TestRollupsRollBackWithTheirResults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fh := &failingHook{InsertHook: h}
-	s.SetInsertHook(fh)
+	fail := false
+	s.SetInsertHook(func(ctx context.Context, tx *sql.Tx, rs []*vigilv1.Result) error {
+		if err := h(ctx, tx, rs); err != nil {
+			return err
+		}
+		if fail {
+			return errors.New("injected failure")
+		}
+		return nil
+	})
 	half := len(d.Results) / 2
 	insertBatches(t, s, d.Results[:half], 100)
+	compact(t, s, day0.Add(24*time.Hour)) // so the retry also folds into stored hours
 
-	fh.fail = true
+	fail = true
 	recs := []Record{record(t, d.Results[half]), record(t, d.Results[half+1])}
 	if _, err := s.Insert(t.Context(), recs); err == nil {
 		t.Fatal("Insert succeeded despite the hook's error")
 	}
 	sameBuckets(t, storedBuckets(t, s, checks), rollup.Group(d.Results[:half]))
 
+	fail = false
 	insertBatches(t, s, d.Results[half:], 100)
 	sameBuckets(t, storedBuckets(t, s, checks), rollup.Group(d.Results))
+}
+
+// compact runs CompactRollups to the end, in small batches.
+func compact(t testing.TB, s *Store, before time.Time) int {
+	t.Helper()
+	total := 0
+	for {
+		n, err := s.CompactRollups(t.Context(), before, 500)
+		if err != nil {
+			t.Fatal(err)
+		}
+		total += n
+		if n < 500 {
+			return total
+		}
+	}
+}
+
+// rawBuckets counts the stored rows per resolution, bypassing the merge of
+// uncompacted periods.
+func rawBuckets(t testing.TB, s *Store) map[vigilv1.Resolution]int {
+	t.Helper()
+	rows, err := s.r.QueryContext(t.Context(), `SELECT res, count(*) FROM rollups GROUP BY res`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	out := map[vigilv1.Resolution]int{}
+	for rows.Next() {
+		var res, n int
+		if err := rows.Scan(&res, &n); err != nil {
+			t.Fatal(err)
+		}
+		out[vigilv1.Resolution(res)] = n
+	}
+	return out
+}
+
+// TestCompaction: hours and days are stored only once they are over and
+// compacted; before, during and after, every resolution reads the same; a
+// late result for a compacted hour still counts once.
+func TestCompaction(t *testing.T) {
+	checks, d := smallData() // 09:30-11:30
+	s := rollupStore(t, t.TempDir())
+	insertBatches(t, s, d.Results, 100)
+	want := rollup.Group(d.Results)
+	if raw := rawBuckets(t, s); raw[vigilv1.Resolution_RESOLUTION_HOUR] != 0 || raw[vigilv1.Resolution_RESOLUTION_DAY] != 0 {
+		t.Fatalf("hour or day buckets written at ingest: %v", raw)
+	}
+	sameBuckets(t, storedBuckets(t, s, checks), want)
+
+	// At 11:01 the 09:00 and 10:00 hours are over; 11:00 and the day are not.
+	compact(t, s, day0.Add(11*time.Hour+time.Minute))
+	perHour := 3 * (1 + 5 + 1) // regions x (checkout's run and steps, home's run)
+	raw := rawBuckets(t, s)
+	if raw[vigilv1.Resolution_RESOLUTION_HOUR] != 2*perHour || raw[vigilv1.Resolution_RESOLUTION_DAY] != 0 {
+		t.Fatalf("after compacting two hours: %v", raw)
+	}
+	sameBuckets(t, storedBuckets(t, s, checks), want)
+	if n := compact(t, s, day0.Add(11*time.Hour+time.Minute)); n != 0 {
+		t.Errorf("compacting again read %d buckets", n)
+	}
+
+	// A late result of the compacted 10:00 hour, and one of the open 11:00.
+	late := []*vigilv1.Result{proto.CloneOf(d.Results[len(d.Results)/2]), proto.CloneOf(d.Results[len(d.Results)-1])}
+	late[0].Id, late[1].Id = "late-0", "late-1"
+	insertBatches(t, s, late, 100)
+	all := append(slices.Clone(d.Results), late...)
+	sameBuckets(t, storedBuckets(t, s, checks), rollup.Group(all))
+
+	// The next day everything is compacted, the day included.
+	compact(t, s, day0.Add(25*time.Hour))
+	raw = rawBuckets(t, s)
+	if raw[vigilv1.Resolution_RESOLUTION_HOUR] != 3*perHour || raw[vigilv1.Resolution_RESOLUTION_DAY] != perHour {
+		t.Fatalf("after compacting the day: %v", raw)
+	}
+	sameBuckets(t, storedBuckets(t, s, checks), rollup.Group(all))
+
+	// Minute pruning never deletes minutes not compacted into hours.
+	s2 := rollupStore(t, t.TempDir())
+	insertBatches(t, s2, d.Results, 100)
+	compact(t, s2, day0.Add(11*time.Hour+time.Minute))
+	for {
+		n, err := s2.PruneRollups(t.Context(), vigilv1.Resolution_RESOLUTION_MINUTE, day0.Add(48*time.Hour), 1000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n < 1000 {
+			break
+		}
+	}
+	after := rawBuckets(t, s2)
+	if after[vigilv1.Resolution_RESOLUTION_MINUTE] != 3*30*7 { // 11:00-11:30 is left
+		t.Errorf("minute buckets after pruning: %d, want %d", after[vigilv1.Resolution_RESOLUTION_MINUTE], 3*30*7)
+	}
+	for k, w := range rollup.Group(d.Results) {
+		if k.Res == vigilv1.Resolution_RESOLUTION_MINUTE {
+			continue
+		}
+		got := storedBuckets(t, s2, checks)[k]
+		if got == nil || got.Counts != w.Counts {
+			t.Fatalf("bucket %s after pruning minutes: %+v, want %+v", k, got, w.Counts)
+		}
+	}
 }
 
 // TestRollupsContinueAfterReopen folds half the results, reopens the store
@@ -255,43 +353,50 @@ func TestReportFromSQLiteMatchesMemory(t *testing.T) {
 		{"unaligned 30 hours", day0.Add(7*time.Hour + 59*time.Minute), day0.Add(37*time.Hour + 1*time.Minute)},
 		{"20 days around the data", day0.Add(-10 * 24 * time.Hour), day0.Add(10 * 24 * time.Hour)},
 	}
-	for _, r := range ranges {
-		t.Run(r.name, func(t *testing.T) {
-			got, err := fromSQL.Report(t.Context(), checks, r.from, r.to, 0.995)
-			if err != nil {
-				t.Fatal(err)
-			}
-			want, err := fromMem.Report(t.Context(), checks, r.from, r.to, 0.995)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, cr := range got.GetChecks() {
-				for _, inc := range cr.GetIncidents() {
-					inc.Id = ""
+	// Compare with nothing compacted (every hour and day merged from the
+	// minutes while reading), then with the first day and a half compacted.
+	for _, phase := range []string{"uncompacted", "compacted"} {
+		if phase == "compacted" {
+			compact(t, s, day0.Add(36*time.Hour))
+		}
+		for _, r := range ranges {
+			t.Run(phase+"/"+r.name, func(t *testing.T) {
+				got, err := fromSQL.Report(t.Context(), checks, r.from, r.to, 0.995)
+				if err != nil {
+					t.Fatal(err)
 				}
-			}
-			if !proto.Equal(got, want) {
-				t.Errorf("reports differ:\nsqlite: %v\nmemory: %v", got, want)
-			}
-			for _, m := range []vigilv1.Measure{vigilv1.Measure_MEASURE_LOAD, vigilv1.Measure_MEASURE_COMPLETION,
-				vigilv1.Measure_MEASURE_UPTIME, vigilv1.Measure_MEASURE_STEP} {
-				for _, region := range []string{"", "eu-west"} {
-					req := &vigilv1.QueryMetricsRequest{CheckId: "checkout", Region: region, Measure: m, Quantile: 0.95, Step: "click #checkout",
-						From: timestamppb.New(r.from), To: timestamppb.New(r.to)}
-					got, err := fromSQL.Query(t.Context(), req)
-					if err != nil {
-						t.Fatal(err)
-					}
-					want, err := fromMem.Query(t.Context(), req)
-					if err != nil {
-						t.Fatal(err)
-					}
-					if !proto.Equal(got, want) {
-						t.Errorf("%v %q series differ:\nsqlite: %v\nmemory: %v", m, region, got, want)
+				want, err := fromMem.Report(t.Context(), checks, r.from, r.to, 0.995)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, cr := range got.GetChecks() {
+					for _, inc := range cr.GetIncidents() {
+						inc.Id = ""
 					}
 				}
-			}
-		})
+				if !proto.Equal(got, want) {
+					t.Errorf("reports differ:\nsqlite: %v\nmemory: %v", got, want)
+				}
+				for _, m := range []vigilv1.Measure{vigilv1.Measure_MEASURE_LOAD, vigilv1.Measure_MEASURE_COMPLETION,
+					vigilv1.Measure_MEASURE_UPTIME, vigilv1.Measure_MEASURE_STEP} {
+					for _, region := range []string{"", "eu-west"} {
+						req := &vigilv1.QueryMetricsRequest{CheckId: "checkout", Region: region, Measure: m, Quantile: 0.95, Step: "click #checkout",
+							From: timestamppb.New(r.from), To: timestamppb.New(r.to)}
+						got, err := fromSQL.Query(t.Context(), req)
+						if err != nil {
+							t.Fatal(err)
+						}
+						want, err := fromMem.Query(t.Context(), req)
+						if err != nil {
+							t.Fatal(err)
+						}
+						if !proto.Equal(got, want) {
+							t.Errorf("%v %q series differ:\nsqlite: %v\nmemory: %v", m, region, got, want)
+						}
+					}
+				}
+			})
+		}
 	}
 }
 

@@ -1,6 +1,7 @@
 -- rollups holds one bucket per check x region x step x resolution x bucket
--- start, folded from results in the transaction that stores them (see
--- analytics/rollup). step 0 is the whole run; steps 1..n are a browser
+-- start. Minute buckets are folded from results in the transaction that
+-- stores them (see analytics/rollup); hour and day buckets are compacted
+-- from them once their period ends (see rollup_marks). step 0 is the whole run; steps 1..n are a browser
 -- flow's steps by index. res is a vigil.v1.Resolution (1 minute, 2 hour,
 -- 3 day); start is the bucket's start in unix seconds, aligned in UTC.
 --
@@ -40,6 +41,19 @@ CREATE TABLE rollups (
     lcp         BLOB,
     cls         BLOB,
     PRIMARY KEY (check_id, res, start, region, step)
+) WITHOUT ROWID;
+
+-- rollup_marks says, per check, up to where hour (res 2) and day (res 3)
+-- buckets are stored: buckets starting before upto (unix seconds) are in
+-- rollups; later ones are not written yet, and readers merge them from the
+-- finer buckets. Compaction writes each hour and day once, after it ends,
+-- instead of rewriting the current hour's and day's sketches with every
+-- insert. A check without a row has none stored.
+CREATE TABLE rollup_marks (
+    check_id TEXT    NOT NULL,
+    res      INTEGER NOT NULL,
+    upto     INTEGER NOT NULL,
+    PRIMARY KEY (check_id, res)
 ) WITHOUT ROWID;
 
 -- check_states is the decided state history: one row per quorum state
