@@ -67,4 +67,8 @@ func TestGeneratedReport(t *testing.T) {
 	if n := strings.Count(csv.String(), "\n"); n != 1+2*4 {
 		t.Errorf("csv has %d lines, want a header and 4 rows per check", n)
 	}
+	// The data set is seeded and the service's clock fixed, so the figures
+	// are too: any change in how analytics computes them shows here.
+	golden(t, "generated.csv.golden", csv.Bytes())
+	golden(t, "generated.json.golden", js.Bytes())
 }
