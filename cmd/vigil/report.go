@@ -18,6 +18,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/vigilhq/vigil/internal/report"
+	"github.com/vigilhq/vigil/internal/termview"
 	vigilv1 "github.com/vigilhq/vigil/proto/vigil/v1"
 )
 
@@ -343,7 +344,7 @@ type progress struct {
 }
 
 func newProgress(w io.Writer, always bool) *progress {
-	tty := isTerminal(w)
+	tty := termview.IsTerminal(w)
 	return &progress{w: w, tty: tty, on: tty || always}
 }
 
@@ -394,14 +395,4 @@ func (p *progress) clear() {
 		fmt.Fprint(p.w, "\r\x1b[K")
 		p.drawn = false
 	}
-}
-
-// isTerminal reports whether w is a terminal (a character device).
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }

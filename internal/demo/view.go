@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
 	"time"
 
 	"github.com/vigilhq/vigil/internal/termview"
@@ -24,7 +23,7 @@ type view struct {
 // live redraws the table until ctx is done. On a terminal it redraws in
 // place every second; elsewhere (a pipe, a CI log) it prints every 10s.
 func (v *view) live(ctx context.Context) error {
-	tty := isTerminal(v.out)
+	tty := termview.IsTerminal(v.out)
 	every := v.refresh
 	if every == 0 {
 		every = 10 * time.Second
@@ -86,13 +85,4 @@ func (v *view) draw(ctx context.Context, w io.Writer) error {
 	}
 	fmt.Fprintln(w, "\nlatest incidents (vigil incidents ID shows the timeline):")
 	return termview.RenderIncidents(w, incs.GetIncidents(), now)
-}
-
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }

@@ -5,6 +5,7 @@ package termview
 import (
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -134,4 +135,15 @@ func age(now, t time.Time) string {
 		d = 0
 	}
 	return d.String()
+}
+
+// IsTerminal reports whether w is a terminal (a character device), where
+// tables are redrawn in place and progress bars drawn.
+func IsTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }
