@@ -127,17 +127,34 @@ func BenchmarkAnalytics(b *testing.B) {
 		}
 		allChecks := time.Since(t)
 
+		// Minute rollups are kept a week (the coordinator's retention):
+		// what a month of them costs once pruned.
+		t = time.Now()
+		for {
+			k, err := s.PruneRollups(b.Context(), vigilv1.Resolution_RESOLUTION_MINUTE, to.Add(-7*24*time.Hour), 10_000)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if k < 10_000 {
+				break
+			}
+		}
+		pruneTime := time.Since(t)
+		pruned := tableSizes(b, s)
+
 		perM := float64(n) / 1e6
 		b.ReportMetric(float64(n)/(inInsert+inCompact).Seconds(), "results/s")
 		b.ReportMetric(inCompact.Seconds()/(inInsert+inCompact).Seconds()*100, "%-compacting")
 		b.ReportMetric(float64(n)/wallTime.Seconds(), "results/s-with-gen")
 		b.ReportMetric(float64(fi.Size())/perM/(1<<20), "MiB/M-results")
 		b.ReportMetric(float64(sizes["rollups"])/perM/(1<<20), "rollup-MiB/M-results")
+		b.ReportMetric(float64(pruned["rollups"])/perM/(1<<20), "rollup-MiB/M-results-minutes-pruned")
 		b.ReportMetric(oneCheck.Seconds()*1000, "ms/report-1-check")
 		b.ReportMetric(oneDay.Seconds()*1000, "ms/report-1-check-1-day")
 		b.ReportMetric(allChecks.Seconds()*1000, "ms/report-all-checks")
 		b.Logf("%d days, %d results in %s (%s in Insert, %s compacting); database %d MiB: %v", days, n, wallTime.Round(time.Second),
 			inInsert.Round(time.Second), inCompact.Round(time.Second), fi.Size()>>20, mib(sizes))
+		b.Logf("pruning minute rollups older than 7 days took %s; rollups then %s", pruneTime.Round(time.Millisecond), mib(pruned)["rollups"])
 	}
 }
 
