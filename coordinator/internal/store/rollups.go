@@ -270,8 +270,8 @@ func (s *Store) scanStmt(ctx context.Context, want rollup.SketchSet) (*sql.Stmt,
 	return st, nil
 }
 
-// readerMarks reads a check's compaction marks on the reader pool.
-func (s *Store) readerMarks(ctx context.Context, checkID string) (rollup.Marks, error) {
+// readerMarks reads a check's compaction marks in a read transaction.
+func (s *Store) readerMarks(ctx context.Context, tx *sql.Tx, checkID string) (rollup.Marks, error) {
 	s.rolls.mu.Lock()
 	st := s.rolls.readMarks
 	if st == nil {
@@ -283,34 +283,40 @@ func (s *Store) readerMarks(ctx context.Context, checkID string) (rollup.Marks, 
 		s.rolls.readMarks = st
 	}
 	s.rolls.mu.Unlock()
-	return readMarks(ctx, st, checkID)
+	return readMarks(ctx, tx.StmtContext(ctx, st), checkID)
 }
 
 // Buckets calls fn with each rollup bucket q selects, in key order. Hour
 // and day buckets not compacted yet are merged from the finer buckets here,
-// so callers see every resolution whole. It implements analytics.Source.
+// so callers see every resolution whole. It reads in one transaction, so a
+// compaction committing meanwhile cannot make it miss or double a period.
+// It implements analytics.Source.
 func (s *Store) Buckets(ctx context.Context, q rollup.Query, fn func(rollup.Key, *rollup.Bucket) error) error {
-	if q.Res == vigilv1.Resolution_RESOLUTION_MINUTE {
-		return s.storedBuckets(ctx, q, fn)
-	}
-	m, err := s.readerMarks(ctx, q.CheckID)
+	tx, err := s.r.BeginTx(ctx, nil)
 	if err != nil {
-		return err
+		return fmt.Errorf("read rollups: %w", err)
 	}
-	return s.buckets(ctx, q, m, fn)
+	defer tx.Rollback() // read-only: nothing to undo
+	m := rollup.NoMarks
+	if q.Res != vigilv1.Resolution_RESOLUTION_MINUTE {
+		if m, err = s.readerMarks(ctx, tx, q.CheckID); err != nil {
+			return err
+		}
+	}
+	return s.buckets(ctx, tx, q, m, fn)
 }
 
 // buckets reads q's stored buckets below the resolution's mark and merges
 // the rest from the next finer resolution.
-func (s *Store) buckets(ctx context.Context, q rollup.Query, m rollup.Marks, fn func(rollup.Key, *rollup.Bucket) error) error {
+func (s *Store) buckets(ctx context.Context, tx *sql.Tx, q rollup.Query, m rollup.Marks, fn func(rollup.Key, *rollup.Bucket) error) error {
 	mark := m.Of(q.Res)
 	if q.Res == vigilv1.Resolution_RESOLUTION_MINUTE || q.To <= mark {
-		return s.storedBuckets(ctx, q, fn)
+		return s.storedBuckets(ctx, tx, q, fn)
 	}
 	if q.From < mark {
 		stored := q
 		stored.To = mark
-		if err := s.storedBuckets(ctx, stored, fn); err != nil {
+		if err := s.storedBuckets(ctx, tx, stored, fn); err != nil {
 			return err
 		}
 	}
@@ -321,7 +327,7 @@ func (s *Store) buckets(ctx context.Context, q rollup.Query, m rollup.Marks, fn 
 	fine.From = max(q.From, mark)
 	fine.To = rollup.Ceil(q.Res, q.To)
 	c := rollup.NewCoarsen(q.Res)
-	err := s.buckets(ctx, fine, m, func(k rollup.Key, b *rollup.Bucket) error { return c.Add(k, b, fn) })
+	err := s.buckets(ctx, tx, fine, m, func(k rollup.Key, b *rollup.Bucket) error { return c.Add(k, b, fn) })
 	if err != nil {
 		return err
 	}
@@ -335,13 +341,14 @@ func finer(res vigilv1.Resolution) vigilv1.Resolution {
 	return vigilv1.Resolution_RESOLUTION_MINUTE
 }
 
-// storedBuckets calls fn with the stored buckets q selects, in key order.
-func (s *Store) storedBuckets(ctx context.Context, q rollup.Query, fn func(rollup.Key, *rollup.Bucket) error) error {
+// storedBuckets calls fn with the stored buckets q selects, in key order,
+// reading in tx.
+func (s *Store) storedBuckets(ctx context.Context, tx *sql.Tx, q rollup.Query, fn func(rollup.Key, *rollup.Bucket) error) error {
 	st, err := s.scanStmt(ctx, q.Sketches)
 	if err != nil {
 		return err
 	}
-	rows, err := st.QueryContext(ctx, scanArgs(q)...)
+	rows, err := tx.StmtContext(ctx, st).QueryContext(ctx, scanArgs(q)...)
 	if err != nil {
 		return fmt.Errorf("read rollups: %w", err)
 	}
