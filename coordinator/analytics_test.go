@@ -136,3 +136,40 @@ func TestAnalyticsValidation(t *testing.T) {
 		})
 	}
 }
+
+// TestReportUptimeFromDecidedStates: the engine's state changes are
+// recorded as they are decided, after the "unknown" the coordinator marks
+// at start, and the report's uptime and timeline come from them.
+func TestReportUptimeFromDecidedStates(t *testing.T) {
+	begin := time.Now().Add(-time.Minute)
+	h := start(t, coordinator.Config{Checks: []*vigilv1.Check{check("shop", http, "eu", "us")}})
+	eu, us := h.connect(t, "eu-1", "eu"), h.connect(t, "us-1", "us")
+	now := time.Now()
+	eu.sendResults(eu.result("shop", now, pass))
+	eu.acked(1)
+	us.sendResults(us.result("shop", now, pass))
+	us.acked(1)
+
+	resp, err := h.vigil.GetReport(t.Context(), &vigilv1.GetReportRequest{
+		From: timestamppb.New(begin), To: timestamppb.New(time.Now().Add(time.Hour)),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cr := resp.GetReport().GetChecks()[0]
+	var states []string
+	for _, sp := range cr.GetStates() {
+		states = append(states, sp.GetState())
+	}
+	// Before start nothing was recorded (unknown), then the start mark
+	// (unknown, merged), then up once both regions passed.
+	if len(states) != 2 || states[0] != "unknown" || states[1] != "up" {
+		t.Fatalf("states = %v", states)
+	}
+	if o := cr.GetOverall(); o.GetUptime() != 1 || o.GetUnknown() <= 0 || o.GetUnknown() >= 1 {
+		t.Errorf("uptime %v, unknown %v; want 1 and some unknown", o.GetUptime(), o.GetUnknown())
+	}
+	if cr.GetSlo().GetBurnRate() != 0 || cr.GetSlo().GetBudgetRemaining() != 1 {
+		t.Errorf("slo = %v", cr.GetSlo())
+	}
+}
