@@ -61,7 +61,7 @@ func (s *Service) Report(ctx context.Context, checks []*vigilv1.Check, from, to 
 func (s *Service) checkReport(ctx context.Context, c *vigilv1.Check, from, to, now time.Time, target float64) (*vigilv1.CheckReport, error) {
 	end := minTime(to, now)
 	browser := c.GetType() == vigilv1.CheckType_CHECK_TYPE_BROWSER
-	cr := &vigilv1.CheckReport{CheckId: c.GetId(), Name: c.GetName(), Type: checkType(c.GetType())}
+	cr := &vigilv1.CheckReport{CheckId: c.GetId(), Name: c.GetName(), Type: c.GetType().Capability()}
 
 	tot, err := s.totals(ctx, c.GetId(), from, to, now)
 	if err != nil {
@@ -268,15 +268,6 @@ func funnel(steps map[uint32]*rollup.Bucket) []*vigilv1.FunnelStep {
 	return out
 }
 
-func checkType(t vigilv1.CheckType) string {
-	switch t {
-	case vigilv1.CheckType_CHECK_TYPE_HTTP:
-		return "http"
-	case vigilv1.CheckType_CHECK_TYPE_BROWSER:
-		return "browser"
-	}
-	return ""
-}
 
 func minTime(a, b time.Time) time.Time {
 	if a.Before(b) {
