@@ -268,7 +268,6 @@ func funnel(steps map[uint32]*rollup.Bucket) []*vigilv1.FunnelStep {
 	return out
 }
 
-
 func minTime(a, b time.Time) time.Time {
 	if a.Before(b) {
 		return a
