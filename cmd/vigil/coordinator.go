@@ -21,6 +21,7 @@ func runCoordinator(ctx context.Context, args []string, stdout, stderr io.Writer
 	tokenFile := fs.String("probe-token-file", "", "file holding the token probes must present (else $VIGIL_PROBE_TOKEN; empty: no auth)")
 	adminFile := fs.String("admin-token-file", "", "file holding the admin token write calls must present (else $VIGIL_ADMIN_TOKEN; empty: the API is read-only)")
 	advertiseAPI := fs.String("advertise-api", "", "gRPC address advertised to probes in gossip (default: the listen address)")
+	rawRetention := fs.Duration("raw-retention", 0, "keep raw results (and screenshots) this long: 0 means 30 days, negative forever; rollups for reports are kept for years")
 	var lf logFlags
 	lf.register(fs, "info")
 	var gf gossipFlags
@@ -63,6 +64,7 @@ func runCoordinator(ctx context.Context, args []string, stdout, stderr io.Writer
 		Gossip:      gcfg,
 
 		AdvertiseAPI: *advertiseAPI,
+		RawRetention: *rawRetention,
 	})
 	if err != nil {
 		return err
