@@ -1,6 +1,8 @@
 package analytics
 
 import (
+	"context"
+	"fmt"
 	"math"
 	"time"
 
@@ -57,6 +59,19 @@ func ratio(a, b int64) float64 {
 func round(v float64, digits int) float64 {
 	p := math.Pow10(digits)
 	return math.Round(v*p) / p
+}
+
+// spans reads the decided state history of checkID (region "") or of one
+// region over [from, end) and returns it as spans (see stateSpans).
+func (s *Service) spans(ctx context.Context, checkID, region string, from, end time.Time) ([]*vigilv1.StateSpan, error) {
+	if !end.After(from) {
+		return nil, nil
+	}
+	changes, err := s.src.StateChanges(ctx, checkID, region, from, end)
+	if err != nil {
+		return nil, fmt.Errorf("read state history: %w", err)
+	}
+	return stateSpans(changes, from, end), nil
 }
 
 // stateSpans turns the state history into spans covering [from, end):
@@ -128,41 +143,6 @@ func uptimeOf(spans []*vigilv1.StateSpan, from, end time.Time) uptime {
 		uptime:  float64(known-down) / float64(known),
 		unknown: float64(total-known) / float64(total),
 	}
-}
-
-// regionUptime approximates a region's uptime from its run buckets at the
-// chart resolution: each bucket with votes (passes or failures) counts as
-// its pass ratio, weighted by its time in [from, end), or by the check's
-// interval when that is longer (a 5-minute check votes in one minute
-// bucket of five). unknown is the share of the range no vote covers. The
-// decided state of a region is not stored; this is the figure the rollups
-// allow, and at minute resolution it is what the verdict was, give or take
-// a confirmation run.
-func regionUptime(buckets []keyed, res vigilv1.Resolution, interval time.Duration, from, end time.Time) (up, unknown float64) {
-	total := end.Sub(from).Seconds()
-	if total <= 0 {
-		return 0, 1
-	}
-	w := float64(rollup.Width(res))
-	var sumW, sumUp float64
-	for _, kb := range buckets {
-		votes := kb.b.Pass + kb.b.Fail
-		if votes == 0 {
-			continue
-		}
-		a := max(float64(kb.start), float64(from.Unix()))
-		b := min(float64(kb.start)+w, float64(end.Unix()))
-		if b <= a {
-			continue
-		}
-		weight := max(b-a, min(interval.Seconds(), total))
-		sumW += weight
-		sumUp += weight * ratio(kb.b.Pass, votes)
-	}
-	if sumW == 0 {
-		return 0, 1
-	}
-	return sumUp / sumW, max(0, 1-sumW/total)
 }
 
 // outage reports whether an incident is about the site misbehaving (down

@@ -27,9 +27,9 @@ var sketchOf = map[vigilv1.Measure]rollup.Sketch{
 // ResolutionFor the range; the first bucket is the one holding from.
 // Duration measures are req.Quantile (0: the median) of the bucket's values
 // in ms (CLS: the score); completion is passes / (passes + failures);
-// uptime is the share of known time not down from the decided state, or,
-// for one region, the region's pass ratio (its count is 0 for the decided
-// state, which is not made of results). An empty to means now. Errors wrap
+// uptime is the share of known time not down from the decided state of
+// the check or, with req.Region, of the region's verdict (its count is 0:
+// a state is not made of results). An empty to means now. Errors wrap
 // ErrInvalid for a request that can never succeed and ErrNotFound for a
 // step the range has no data of.
 func (s *Service) Query(ctx context.Context, req *vigilv1.QueryMetricsRequest) (*vigilv1.Series, error) {
@@ -79,8 +79,8 @@ func (s *Service) Query(ctx context.Context, req *vigilv1.QueryMetricsRequest) (
 	}
 	out := &vigilv1.Series{Region: req.GetRegion(), Measure: m, Quantile: q, Resolution: res}
 
-	if m == vigilv1.Measure_MEASURE_UPTIME && req.GetRegion() == "" {
-		pts, err := s.uptimeSeries(ctx, req.GetCheckId(), res, a, from, minTime(to, now))
+	if m == vigilv1.Measure_MEASURE_UPTIME {
+		pts, err := s.uptimeSeries(ctx, req.GetCheckId(), req.GetRegion(), res, a, from, minTime(to, now))
 		if err != nil {
 			return nil, err
 		}
@@ -198,15 +198,14 @@ func (s *Service) stepIndex(ctx context.Context, checkID, step string, res vigil
 // uptimeSeries is the decided-state uptime per bucket: each bucket's known
 // time not down over its known time, leaving out buckets with no known
 // time.
-func (s *Service) uptimeSeries(ctx context.Context, checkID string, res vigilv1.Resolution, first int64, from, end time.Time) ([]*vigilv1.Point, error) {
+func (s *Service) uptimeSeries(ctx context.Context, checkID, region string, res vigilv1.Resolution, first int64, from, end time.Time) ([]*vigilv1.Point, error) {
 	if !end.After(from) {
 		return nil, nil
 	}
-	changes, err := s.src.StateChanges(ctx, checkID, from, end)
+	spans, err := s.spans(ctx, checkID, region, from, end)
 	if err != nil {
-		return nil, fmt.Errorf("read state history: %w", err)
+		return nil, err
 	}
-	spans := stateSpans(changes, from, end)
 	w := time.Duration(rollup.Width(res)) * time.Second
 	var out []*vigilv1.Point
 	i := 0

@@ -112,6 +112,25 @@ func TestQueryUptimeAndSteps(t *testing.T) {
 		}
 	}
 
+	// us-east's own history: unknown for 20 minutes at 03:00 (not counted
+	// either way), down with everyone at 10:00, and alone 15:00-16:00.
+	east, err := svc.Query(ctx, &vigilv1.QueryMetricsRequest{CheckId: "checkout", Region: "us-east", Measure: vigilv1.Measure_MEASURE_UPTIME, From: from, To: to})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(east.GetPoints()) != 24 || east.GetRegion() != "us-east" {
+		t.Fatalf("us-east uptime: %d points, region %q", len(east.GetPoints()), east.GetRegion())
+	}
+	for i, p := range east.GetPoints() {
+		want := map[int]float64{10: 0.5, 15: 0}[i]
+		if i != 10 && i != 15 {
+			want = 1
+		}
+		if p.GetValue() != want {
+			t.Errorf("us-east uptime at %02d:00 = %v, want %v", i, p.GetValue(), want)
+		}
+	}
+
 	byName, err := svc.Query(ctx, &vigilv1.QueryMetricsRequest{CheckId: "checkout", Measure: vigilv1.Measure_MEASURE_STEP, Step: "click #checkout", Quantile: 0.75, From: from, To: to})
 	if err != nil {
 		t.Fatal(err)

@@ -71,9 +71,9 @@ func (s *Service) checkReport(ctx context.Context, c *vigilv1.Check, from, to, n
 	if err != nil {
 		return nil, err
 	}
-	changes, err := s.src.StateChanges(ctx, c.GetId(), from, end)
+	spans, err := s.spans(ctx, c.GetId(), "", from, end)
 	if err != nil {
-		return nil, fmt.Errorf("read state history: %w", err)
+		return nil, err
 	}
 	incidents, err := s.src.IncidentsOpened(ctx, c.GetId(), from, to)
 	if err != nil {
@@ -87,20 +87,23 @@ func (s *Service) checkReport(ctx context.Context, c *vigilv1.Check, from, to, n
 			return nil, err
 		}
 	}
-	spans := stateSpans(changes, from, end)
 	cr.States = spans
 	up := uptimeOf(spans, from, end)
 	cr.Overall = regionReport("", all)
 	cr.Overall.Uptime, cr.Overall.Unknown = up.uptime, up.unknown
 
-	interval := c.GetInterval().AsDuration()
 	for _, region := range regionsOf(c, tot.regions) {
 		b := tot.regions[region]
 		if b == nil {
 			b = &rollup.Bucket{}
 		}
 		rr := regionReport(region, b)
-		rr.Uptime, rr.Unknown = regionUptime(series.buckets[region], series.res, interval, from, end)
+		rspans, err := s.spans(ctx, c.GetId(), region, from, end)
+		if err != nil {
+			return nil, err
+		}
+		rup := uptimeOf(rspans, from, end)
+		rr.Uptime, rr.Unknown = rup.uptime, rup.unknown
 		cr.Regions = append(cr.Regions, rr)
 		if pts := series.points[region]; len(pts) > 0 {
 			cr.LoadSeries = append(cr.LoadSeries, &vigilv1.Series{
@@ -158,32 +161,25 @@ func mergeInto[K comparable](m map[K]*rollup.Bucket, k K, b *rollup.Bucket) erro
 // Vitals are judged on.
 const loadQuantile = 0.75
 
-// series are a check's run buckets at the chart resolution, per region.
+// series are a check's p75 load points at the chart resolution, per
+// region.
 type series struct {
 	res     vigilv1.Resolution
 	measure vigilv1.Measure
-	buckets map[string][]keyed
 	points  map[string][]*vigilv1.Point
 }
 
-type keyed struct {
-	start int64
-	b     *rollup.Bucket
-}
-
 // loadSeries reads the run buckets of [from, to) at the chart resolution:
-// the p75 page load per region (browser) or flow time (http), and the
-// counters regional uptime is computed from.
+// the p75 page load per region (browser) or flow time (http).
 func (s *Service) loadSeries(ctx context.Context, checkID string, from, to time.Time, browser bool) (*series, error) {
 	res := ResolutionFor(from, to)
 	sk, measure := rollup.Duration, vigilv1.Measure_MEASURE_FLOW
 	if browser {
 		sk, measure = rollup.Load, vigilv1.Measure_MEASURE_LOAD
 	}
-	out := &series{res: res, measure: measure, buckets: map[string][]keyed{}, points: map[string][]*vigilv1.Point{}}
+	out := &series{res: res, measure: measure, points: map[string][]*vigilv1.Point{}}
 	q := rollup.Query{CheckID: checkID, Res: res, From: rollup.Floor(res, from.Unix()), To: to.Unix(), Step: 0, Sketches: rollup.Of(sk)}
 	err := s.src.Buckets(ctx, q, func(k rollup.Key, b *rollup.Bucket) error {
-		out.buckets[k.Region] = append(out.buckets[k.Region], keyed{k.Start, b})
 		if sketch := b.Sketches[sk]; sketch != nil && !sketch.IsEmpty() {
 			v, err := sketch.GetValueAtQuantile(loadQuantile)
 			if err != nil {

@@ -25,17 +25,21 @@ type Source interface {
 	// (rollup.Compare). fn owns the bucket. An error from fn stops the
 	// scan and is returned.
 	Buckets(ctx context.Context, q rollup.Query, fn func(rollup.Key, *rollup.Bucket) error) error
-	// StateChanges returns checkID's decided state history over [from, to):
+	// StateChanges returns the decided state history over [from, to) of
+	// checkID (region "") or of one of its regions (the region's verdict):
 	// the change in force at from (the last at or before it), if any, then
 	// the changes after from and before to, oldest first.
-	StateChanges(ctx context.Context, checkID string, from, to time.Time) ([]StateChange, error)
+	StateChanges(ctx context.Context, checkID, region string, from, to time.Time) ([]StateChange, error)
 	// IncidentsOpened returns checkID's incidents opened in [from, to),
 	// oldest first, without timelines.
 	IncidentsOpened(ctx context.Context, checkID string, from, to time.Time) ([]*vigilv1.Incident, error)
 }
 
-// StateChange is one entry of a check's decided state history: from At on,
-// the check was in State ("up", "degraded", "down" or "unknown").
+// StateChange is one entry of a decided state history: from At on, the
+// check (or one region's verdict on it) was in State ("up", "degraded",
+// "down" or "unknown"). A region is "down" while its failure is confirmed,
+// "degraded" while it breaches the page budget, and "unknown" while it is
+// stale or has no live probe.
 type StateChange struct {
 	At    time.Time
 	State string

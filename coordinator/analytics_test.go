@@ -149,6 +149,12 @@ func TestReportUptimeFromDecidedStates(t *testing.T) {
 	eu.acked(1)
 	us.sendResults(us.result("shop", now, pass))
 	us.acked(1)
+	// eu fails twice (confirmed): eu's own history turns down, the check
+	// only degraded.
+	eu.sendResults(eu.result("shop", now.Add(time.Minute), fail))
+	eu.acked(1)
+	eu.sendResults(eu.result("shop", now.Add(2*time.Minute), fail))
+	eu.acked(1)
 
 	resp, err := h.vigil.GetReport(t.Context(), &vigilv1.GetReportRequest{
 		From: timestamppb.New(begin), To: timestamppb.New(time.Now().Add(time.Hour)),
@@ -162,12 +168,24 @@ func TestReportUptimeFromDecidedStates(t *testing.T) {
 		states = append(states, sp.GetState())
 	}
 	// Before start nothing was recorded (unknown), then the start mark
-	// (unknown, merged), then up once both regions passed.
-	if len(states) != 2 || states[0] != "unknown" || states[1] != "up" {
+	// (unknown, merged), then up once both regions passed, then degraded.
+	if strings.Join(states, " ") != "unknown up degraded" {
 		t.Fatalf("states = %v", states)
 	}
 	if o := cr.GetOverall(); o.GetUptime() != 1 || o.GetUnknown() <= 0 || o.GetUnknown() >= 1 {
 		t.Errorf("uptime %v, unknown %v; want 1 and some unknown", o.GetUptime(), o.GetUnknown())
+	}
+	// Regional uptime comes from each region's own decided history: eu
+	// has been down since its failure was confirmed, us never.
+	regions := cr.GetRegions()
+	if len(regions) != 2 {
+		t.Fatalf("regions = %v", regions)
+	}
+	if eu := regions[0]; eu.GetUptime() <= 0 || eu.GetUptime() >= 1 || eu.GetUnknown() <= 0 {
+		t.Errorf("eu uptime %v, unknown %v; want between 0 and 1, some unknown", eu.GetUptime(), eu.GetUnknown())
+	}
+	if us := regions[1]; us.GetUptime() != 1 || us.GetUnknown() <= 0 {
+		t.Errorf("us uptime %v, unknown %v; want 1, some unknown", us.GetUptime(), us.GetUnknown())
 	}
 	if cr.GetSlo().GetBurnRate() != 0 || cr.GetSlo().GetBudgetRemaining() != 1 {
 		t.Errorf("slo = %v", cr.GetSlo())

@@ -35,8 +35,10 @@ type decider struct {
 	// incidents acts on the decisions; nil records none (tests of the
 	// engine's wiring alone).
 	incidents *incident.Manager
-	// history records each state change for analytics; nil records none.
+	// history records each state change for analytics, of checks and of
+	// regions; nil records none.
 	history stateHistory
+	regions regionStates
 	// retain deletes old results and rollups a batch per tick; nil keeps
 	// everything.
 	retain *retention
@@ -60,6 +62,7 @@ func (d *decider) Publish(results []*vigilv1.Result) {
 	for _, r := range results {
 		d.report(d.engine.Observe(r, now))
 	}
+	d.trackRegions(checkIDs(results), now)
 }
 
 var _ ingest.Publisher = (*decider)(nil)
@@ -80,6 +83,7 @@ func (d *decider) run(ctx context.Context, members func() []gossip.Member, regio
 		}
 		now := d.now()
 		d.report(d.engine.Tick(now))
+		d.trackRegions(d.engine.CheckIDs(), now)
 		if d.incidents != nil {
 			d.incidents.Tick(ctx, now)
 		}
@@ -145,7 +149,7 @@ func (d *decider) report(ds []quorum.Decision) {
 			d.log.Info("check state changed", "check", x.CheckID, "from", string(x.From), "to", string(x.To),
 				"failing", failingRegions(x.Regions), "disagree", x.Disagree,
 				"failing_count", x.Failing, "eligible", x.Eligible, "quorum", x.Quorum)
-			d.recordState(x.CheckID, x.At, x.To)
+			d.recordState(x.CheckID, "", x.At, x.To)
 		case quorum.KindConfirmRequested:
 			// Fast confirmation (DESIGN section 3): the other eligible
 			// regions vote now instead of at their next phase, and another

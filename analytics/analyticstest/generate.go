@@ -19,8 +19,9 @@ type Data struct {
 	// Results are in generation order: by round of one minute, then check,
 	// then region.
 	Results []*vigilv1.Result
-	// States is each check's decided state history (see States).
-	States map[string][]analytics.StateChange
+	// States are the decided state histories of each check and region (see
+	// States).
+	States map[StateKey][]analytics.StateChange
 	// Incidents are the incidents the script opens (see Incidents).
 	Incidents []*vigilv1.Incident
 	// Outages is the script (see Outages).

@@ -61,7 +61,7 @@ func TestGenerateIsDeterministicAndFollowsTheScript(t *testing.T) {
 	if n := len(a.Incidents); n != 4 {
 		t.Errorf("%d incidents, want 4 (a down and an impaired one per check)", n)
 	}
-	if h := a.States["home"]; len(h) != 7 || h[0].State != "up" || h[3].State != "down" {
+	if h := a.States[StateKey{CheckID: "home"}]; len(h) != 7 || h[0].State != "up" || h[3].State != "down" {
 		t.Errorf("home's states = %v", h)
 	}
 }

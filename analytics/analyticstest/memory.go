@@ -18,7 +18,7 @@ import (
 type Memory struct {
 	keys      []rollup.Key // sorted by rollup.Compare
 	buckets   map[rollup.Key]*rollup.Bucket
-	states    map[string][]analytics.StateChange
+	states    map[StateKey][]analytics.StateChange
 	incidents []*vigilv1.Incident
 }
 
@@ -62,9 +62,9 @@ func (m *Memory) Buckets(ctx context.Context, q rollup.Query, fn func(rollup.Key
 }
 
 // StateChanges implements analytics.Source.
-func (m *Memory) StateChanges(_ context.Context, checkID string, from, to time.Time) ([]analytics.StateChange, error) {
+func (m *Memory) StateChanges(_ context.Context, checkID, region string, from, to time.Time) ([]analytics.StateChange, error) {
 	var out []analytics.StateChange
-	for _, c := range m.states[checkID] {
+	for _, c := range m.states[StateKey{checkID, region}] {
 		switch {
 		case !c.At.After(from):
 			out = append(out[:0], c)

@@ -99,23 +99,41 @@ func Outages(checks []*vigilv1.Check, from, to time.Time) []Outage {
 	return out
 }
 
-// States returns each check's decided state history over [from, to): up at
-// from, then each outage's state from its start and up again at its end.
-// The engine decides a little after the results show it; the script
-// switches exactly at the outage's bounds, which keeps expected uptimes
-// simple.
-func States(checks []*vigilv1.Check, from, to time.Time) map[string][]analytics.StateChange {
-	out := make(map[string][]analytics.StateChange, len(checks))
+// StateKey names one decided state history: a check's (Region "") or one
+// region's verdict on it.
+type StateKey struct{ CheckID, Region string }
+
+// States returns the decided state histories over [from, to), of each
+// check and of each of its regions: up at from, then each outage's state
+// from its start and up again at its end. A region whose results fail is
+// "down" in the region's history (the check is "degraded" when only that
+// region fails); a region reporting probe errors is "unknown". The engine
+// decides a little after the results show it; the script switches exactly
+// at the outage's bounds, which keeps expected uptimes simple.
+func States(checks []*vigilv1.Check, from, to time.Time) map[StateKey][]analytics.StateChange {
+	out := make(map[StateKey][]analytics.StateChange, len(checks))
 	for _, c := range checks {
-		out[c.GetId()] = []analytics.StateChange{{At: from, State: analytics.StateUp}}
+		out[StateKey{CheckID: c.GetId()}] = []analytics.StateChange{{At: from, State: analytics.StateUp}}
+		for _, r := range c.GetRegions() {
+			out[StateKey{c.GetId(), r}] = []analytics.StateChange{{At: from, State: analytics.StateUp}}
+		}
 	}
-	for _, o := range Outages(checks, from, to) {
-		h := out[o.CheckID]
-		h = append(h, analytics.StateChange{At: o.From, State: o.State})
+	add := func(k StateKey, o Outage, state string) {
+		h := append(out[k], analytics.StateChange{At: o.From, State: state})
 		if o.To.Before(to) {
 			h = append(h, analytics.StateChange{At: o.To, State: analytics.StateUp})
 		}
-		out[o.CheckID] = h
+		out[k] = h
+	}
+	for _, o := range Outages(checks, from, to) {
+		add(StateKey{CheckID: o.CheckID}, o, o.State)
+		regional := o.State
+		if regional == analytics.StateDegraded {
+			regional = analytics.StateDown
+		}
+		for _, r := range o.Regions {
+			add(StateKey{o.CheckID, r}, o, regional)
+		}
 	}
 	return out
 }

@@ -127,6 +127,18 @@ func (e *Engine) Status(checkID string, now time.Time) (st CheckStatus, ok bool)
 	return c.evaluate(now, e.isLive), true
 }
 
+// CheckIDs returns the ids of the engine's checks, sorted.
+func (e *Engine) CheckIDs() []string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	ids := make([]string, 0, len(e.checks))
+	for id := range e.checks {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	return ids
+}
+
 // reevaluate returns the state changes of the checks selected by want. The
 // caller holds e.mu.
 func (e *Engine) reevaluate(now time.Time, want func(*check) bool) []Decision {

@@ -343,3 +343,41 @@ func TestTransitions(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) { run(t, tt.check, tt.steps) })
 	}
 }
+
+// TestRegionState: a region's own state, for its uptime history, follows
+// its verdict: a single unconfirmed failure is still up; a confirmed one is
+// down; a stale region is unknown.
+func TestRegionState(t *testing.T) {
+	e := quorum.New([]*vigilv1.Check{newCheck()})
+	now := t0
+	state := func(region string) quorum.State {
+		t.Helper()
+		st, ok := e.Status("c1", now)
+		if !ok {
+			t.Fatal("no check c1")
+		}
+		return st.Regions[region].State()
+	}
+	if s := state("eu"); s != quorum.StateUnknown {
+		t.Errorf("before any result: %s, want unknown", s)
+	}
+	e.Observe(pass("eu", 1, 1, 0), now)
+	if s := state("eu"); s != quorum.StateUp {
+		t.Errorf("after a pass: %s, want up", s)
+	}
+	e.Observe(fail("eu", 1, 2, 0), now)
+	if s := state("eu"); s != quorum.StateUp {
+		t.Errorf("after one failure: %s, want up (unconfirmed)", s)
+	}
+	e.Observe(fail("eu", 2, 2, 1), now)
+	if s := state("eu"); s != quorum.StateDown {
+		t.Errorf("after a confirmed failure: %s, want down", s)
+	}
+	now = now.Add(time.Hour)
+	if s := state("eu"); s != quorum.StateUnknown {
+		t.Errorf("an hour later: %s, want unknown (stale)", s)
+	}
+	if ids := e.CheckIDs(); len(ids) != 1 || ids[0] != "c1" {
+		t.Errorf("CheckIDs = %v", ids)
+	}
+}

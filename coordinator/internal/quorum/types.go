@@ -41,6 +41,22 @@ const (
 	StateUnknown State = "unknown"
 )
 
+// State is the region's own decided state, for its uptime history: down
+// while its failure is confirmed, degraded while it breaches the budget, up
+// otherwise while it is eligible (a single unconfirmed failure is still
+// up), and unknown while it is stale or has no live probe.
+func (d RegionDetail) State() State {
+	switch {
+	case d.Verdict == VerdictFailing:
+		return StateDown
+	case d.Verdict != VerdictUp:
+		return StateUnknown
+	case d.BudgetBreach:
+		return StateDegraded
+	}
+	return StateUp
+}
+
 // RegionDetail describes one region at the time of a decision or status. The
 // result fields describe the region's latest result; they are zero when the
 // region has never reported.

@@ -89,9 +89,9 @@ func BenchmarkAnalytics(b *testing.B) {
 		compactAll(b, s, to.Add(time.Hour))
 		inCompact += time.Since(t)
 		wallTime := time.Since(wall)
-		for id, changes := range analyticstest.States(checks, from, to) {
+		for k, changes := range analyticstest.States(checks, from, to) {
 			for _, c := range changes {
-				if err := s.AppendState(b.Context(), id, c.At, c.State); err != nil {
+				if err := s.AppendState(b.Context(), k.CheckID, k.Region, c.At, c.State); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -17,31 +17,42 @@ var _ analytics.Source = (*Store)(nil)
 // instant already is the same (a restart re-deciding the state it had, or
 // the "unknown" marked at start and stop). Two changes at one instant keep
 // the last.
-const appendStateSQL = `INSERT INTO check_states (check_id, at, state)
-	SELECT ?1, ?2, ?3
-	WHERE COALESCE((SELECT state FROM check_states WHERE check_id = ?1 AND at <= ?2 ORDER BY at DESC LIMIT 1), '') != ?3
-	ON CONFLICT (check_id, at) DO UPDATE SET state = excluded.state`
+const appendStateSQL = `INSERT INTO check_states (check_id, region, at, state)
+	SELECT ?1, ?2, ?3, ?4
+	WHERE COALESCE((SELECT state FROM check_states WHERE check_id = ?1 AND region = ?2 AND at <= ?3
+		ORDER BY at DESC LIMIT 1), '') != ?4
+	ON CONFLICT (check_id, region, at) DO UPDATE SET state = excluded.state`
 
-// AppendState records that checkID's decided state became state at at, for
-// the uptime history. It is cheap and safe for concurrent use.
-func (s *Store) AppendState(ctx context.Context, checkID string, at time.Time, state string) error {
-	if _, err := s.w.ExecContext(ctx, appendStateSQL, checkID, at.UnixMicro(), state); err != nil {
-		return fmt.Errorf("record state of %s: %w", checkID, err)
+// AppendState records that checkID's decided state (region "") or one
+// region's decided verdict became state at at, for the uptime history. It
+// is cheap and safe for concurrent use.
+func (s *Store) AppendState(ctx context.Context, checkID, region string, at time.Time, state string) error {
+	if _, err := s.w.ExecContext(ctx, appendStateSQL, checkID, region, at.UnixMicro(), state); err != nil {
+		return fmt.Errorf("record state of %s%s: %w", checkID, inRegion(region), err)
 	}
 	return nil
 }
 
-// StateChanges returns checkID's state history over [from, to): the change
-// in force at from, if any, then the later ones before to, oldest first. It
-// implements analytics.Source.
-func (s *Store) StateChanges(ctx context.Context, checkID string, from, to time.Time) ([]analytics.StateChange, error) {
+// inRegion names a region in a message; "" (the check overall) names none.
+func inRegion(region string) string {
+	if region == "" {
+		return ""
+	}
+	return " in " + region
+}
+
+// StateChanges returns the state history of checkID (region "") or of one
+// of its regions over [from, to): the change in force at from, if any,
+// then the later ones before to, oldest first. It implements
+// analytics.Source.
+func (s *Store) StateChanges(ctx context.Context, checkID, region string, from, to time.Time) ([]analytics.StateChange, error) {
 	rows, err := s.r.QueryContext(ctx, `SELECT at, state FROM
-		(SELECT at, state FROM check_states WHERE check_id = ?1 AND at <= ?2 ORDER BY at DESC LIMIT 1)
+		(SELECT at, state FROM check_states WHERE check_id = ?1 AND region = ?2 AND at <= ?3 ORDER BY at DESC LIMIT 1)
 		UNION ALL
-		SELECT at, state FROM check_states WHERE check_id = ?1 AND at > ?2 AND at < ?3
-		ORDER BY at`, checkID, from.UnixMicro(), to.UnixMicro())
+		SELECT at, state FROM check_states WHERE check_id = ?1 AND region = ?2 AND at > ?3 AND at < ?4
+		ORDER BY at`, checkID, region, from.UnixMicro(), to.UnixMicro())
 	if err != nil {
-		return nil, fmt.Errorf("read state history of %s: %w", checkID, err)
+		return nil, fmt.Errorf("read state history of %s%s: %w", checkID, inRegion(region), err)
 	}
 	defer rows.Close()
 	var out []analytics.StateChange
@@ -49,13 +60,13 @@ func (s *Store) StateChanges(ctx context.Context, checkID string, from, to time.
 		var at int64
 		var c analytics.StateChange
 		if err := rows.Scan(&at, &c.State); err != nil {
-			return nil, fmt.Errorf("read state history of %s: %w", checkID, err)
+			return nil, fmt.Errorf("read state history of %s%s: %w", checkID, inRegion(region), err)
 		}
 		c.At = time.UnixMicro(at).UTC()
 		out = append(out, c)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("read state history of %s: %w", checkID, err)
+		return nil, fmt.Errorf("read state history of %s%s: %w", checkID, inRegion(region), err)
 	}
 	return out, nil
 }

@@ -1,7 +1,9 @@
 package store
 
 import (
+	"database/sql"
 	"fmt"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -24,23 +26,36 @@ func TestStateHistory(t *testing.T) {
 		{5, "degraded"}, {5, "down"}, // one instant keeps the last
 		{9, "up"}, {20, "unknown"},
 	} {
-		if err := s.AppendState(ctx, "shop", at(c.m), c.state); err != nil {
+		if err := s.AppendState(ctx, "shop", "", at(c.m), c.state); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := s.AppendState(ctx, "other", at(3), "down"); err != nil {
+	// Other checks' and the regions' histories are apart from the check's.
+	if err := s.AppendState(ctx, "other", "", at(3), "down"); err != nil {
 		t.Fatal(err)
 	}
+	for _, c := range []struct {
+		m     int
+		state string
+	}{{0, "up"}, {4, "down"}, {4, "down"}, {7, "up"}} {
+		if err := s.AppendState(ctx, "shop", "eu", at(c.m), c.state); err != nil {
+			t.Fatal(err)
+		}
+	}
 	for _, tt := range []struct {
+		region   string
 		from, to int
 		want     string
 	}{
-		{0, 30, "[0:unknown 1:up 5:down 9:up 20:unknown]"},
-		{3, 10, "[1:up 5:down 9:up]"}, // the state in force at from comes first
-		{5, 9, "[5:down]"},
-		{-10, 0, "[]"},
+		{"", 0, 30, "[0:unknown 1:up 5:down 9:up 20:unknown]"},
+		{"", 3, 10, "[1:up 5:down 9:up]"}, // the state in force at from comes first
+		{"", 5, 9, "[5:down]"},
+		{"", -10, 0, "[]"},
+		{"eu", 0, 30, "[0:up 4:down 7:up]"},
+		{"eu", 5, 6, "[4:down]"},
+		{"us", 0, 30, "[]"},
 	} {
-		got, err := s.StateChanges(ctx, "shop", at(tt.from), at(tt.to))
+		got, err := s.StateChanges(ctx, "shop", tt.region, at(tt.from), at(tt.to))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -49,7 +64,7 @@ func TestStateHistory(t *testing.T) {
 			parts = append(parts, fmt.Sprintf("%d:%s", int(c.At.Sub(t0)/time.Minute), c.State))
 		}
 		if s := fmt.Sprint(parts); s != tt.want {
-			t.Errorf("StateChanges(%d, %d) = %s, want %s", tt.from, tt.to, s, tt.want)
+			t.Errorf("StateChanges(%q, %d, %d) = %s, want %s", tt.region, tt.from, tt.to, s, tt.want)
 		}
 	}
 }
@@ -145,5 +160,44 @@ func TestRetention(t *testing.T) {
 		if k.Res != vigilv1.Resolution_RESOLUTION_MINUTE && got[k].Counts != w.Counts {
 			t.Errorf("bucket %s: %+v, want %+v", k, got[k].Counts, w.Counts)
 		}
+	}
+}
+
+// TestStateHistoryMigrates opens a database whose state history predates
+// regional histories (schema version 3): the recorded states stay the
+// check's own.
+func TestStateHistoryMigrates(t *testing.T) {
+	dir := t.TempDir()
+	db, err := sql.Open("sqlite", filepath.Join(dir, FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ms, err := loadMigrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range ms[:3] {
+		if err := apply(t.Context(), db, m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := db.ExecContext(t.Context(), `INSERT INTO check_states (check_id, at, state) VALUES
+		('shop', ?, 'up'), ('shop', ?, 'down')`, t0.UnixMicro(), t0.Add(time.Minute).UnixMicro()); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	s := openStore(t, dir)
+	got, err := s.StateChanges(t.Context(), "shop", "", t0, t0.Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || got[0].State != "up" || got[1].State != "down" || !got[1].At.Equal(t0.Add(time.Minute)) {
+		t.Fatalf("migrated history = %v, want up then down a minute later", got)
+	}
+	if got, err := s.StateChanges(t.Context(), "shop", "eu", t0, t0.Add(time.Hour)); err != nil || len(got) != 0 {
+		t.Fatalf("a region's history after migration = %v, %v; want none", got, err)
 	}
 }

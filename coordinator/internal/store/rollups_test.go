@@ -312,9 +312,9 @@ func TestRollupsContinueAfterReopen(t *testing.T) {
 func loadData(t testing.TB, s *Store, d *analyticstest.Data) {
 	t.Helper()
 	insertBatches(t, s, d.Results, 100)
-	for id, changes := range d.States {
+	for k, changes := range d.States {
 		for _, c := range changes {
-			if err := s.AppendState(t.Context(), id, c.At, c.State); err != nil {
+			if err := s.AppendState(t.Context(), k.CheckID, k.Region, c.At, c.State); err != nil {
 				t.Fatal(err)
 			}
 		}
