@@ -30,9 +30,14 @@ import (
 //	                           its burn rate (1: on track to use it exactly)
 //	mttd_s, mttr_s             mean time to detect and to resolve, seconds
 //	incidents                  incidents opened in the range
+//	outage_s                   seconds the check was down or degraded
+//	completion_normal,         completion rate outside and during outages
+//	completion_outage
+//	lost_s                     outage seconds weighted by the drop in
+//	                           completion: seconds of checkout lost entirely
 //
-// The SLO, MTTD, MTTR and incident columns belong to the check, so they are
-// filled on its "all" row only. A cell is empty when the value does not
+// The SLO, MTTD, MTTR, incident and outage columns belong to the check, so
+// they are filled on its "all" row only. A cell is empty when the value does not
 // exist (an http check has no LCP; a range without incidents has no MTTR;
 // a row without passes or failures has no completion rate), never zero. Numbers have fixed decimals: fractions 6, milliseconds 1, CLS
 // 4, seconds 1, burn rate 3.
@@ -50,6 +55,7 @@ var Columns = []string{
 	"ttfb_good", "ttfb_needs_improvement", "ttfb_poor",
 	"slo_target", "slo_achieved", "budget_remaining", "burn_rate",
 	"mttd_s", "mttr_s", "incidents",
+	"outage_s", "completion_normal", "completion_outage", "lost_s",
 }
 
 // CSV writes r as CSV: a header row of Columns, then one row per check and
@@ -110,7 +116,7 @@ func csvRow(c *vigilv1.CheckReport, rr *vigilv1.RegionReport) []string {
 		row = append(row, fixed(rt.GetGood(), 6), fixed(rt.GetNeedsImprovement(), 6), fixed(rt.GetPoor(), 6))
 	}
 	if rr != c.GetOverall() {
-		return append(row, "", "", "", "", "", "", "")
+		return append(row, make([]string, len(Columns)-len(row))...)
 	}
 	if slo := c.GetSlo(); slo != nil {
 		row = append(row, fixed(slo.GetTarget(), 6), fixed(slo.GetAchieved(), 6),
@@ -125,7 +131,20 @@ func csvRow(c *vigilv1.CheckReport, rr *vigilv1.RegionReport) []string {
 	if c.GetMttr() != nil {
 		mttr = fixed(c.GetMttr().AsDuration().Seconds(), 1)
 	}
-	return append(row, mttd, mttr, integer(int64(len(c.GetIncidents()))))
+	row = append(row, mttd, mttr, integer(int64(len(c.GetIncidents()))))
+	imp := c.GetImpact()
+	if imp == nil {
+		return append(row, "", "", "", "")
+	}
+	normal, outage := fixed(imp.GetCompletionNormal(), 6), fixed(imp.GetCompletionOutage(), 6)
+	if imp.GetRunsOutage() == 0 {
+		outage = ""
+	}
+	if imp.GetRunsOutage() == rr.GetPasses()+rr.GetFailures() {
+		normal = "" // every run was during an outage
+	}
+	return append(row, fixed(imp.GetOutageTime().AsDuration().Seconds(), 1), normal, outage,
+		fixed(imp.GetLostTime().AsDuration().Seconds(), 1))
 }
 
 // fixed formats v with a fixed number of decimals; a non-finite value is an

@@ -91,6 +91,8 @@ type kpi struct {
 type incidentRow struct {
 	ID, Kind, Status, Opened, Duration, Title string
 	Open                                      bool // still open at the report's end: its duration is "so far"
+	// The incident's cost to conversion (outage incidents only).
+	Failed, Completion, Lost string
 }
 
 type runsRow struct {
@@ -164,8 +166,12 @@ func newCheckView(i int, c *vigilv1.CheckReport, from, to time.Time, haveRange b
 	}
 	v.Vitals, v.VitalsNote = newVitalsChart(c)
 	v.Funnel, v.FunnelNote = newFunnelChart(c)
+	impacts := make(map[string]*vigilv1.IncidentImpact, len(c.GetIncidentImpacts()))
+	for _, ii := range c.GetIncidentImpacts() {
+		impacts[ii.GetIncidentId()] = ii
+	}
 	for _, inc := range c.GetIncidents() {
-		v.Incidents = append(v.Incidents, newIncidentRow(inc, asOf))
+		v.Incidents = append(v.Incidents, newIncidentRow(inc, impacts[inc.GetId()], asOf))
 	}
 	for _, rr := range rows(c) {
 		v.Runs = append(v.Runs, newRunsRow(rr, rr == o))
@@ -201,14 +207,41 @@ func kpis(c *vigilv1.CheckReport, v checkView) []kpi {
 	if v.IncidentCount == 1 {
 		incidents = "1 incident"
 	}
-	return append(out, completion,
+	out = append(out, completion)
+	if imp := c.GetImpact(); imp != nil {
+		out = append(out, impactKPI(imp))
+	}
+	return append(out,
 		kpi{Label: "MTTD", Value: optSpan(c.GetMttd()), Detail: "first failure to incident"},
 		kpi{Label: "MTTR", Value: optSpan(c.GetMttr()), Detail: incidents})
 }
 
-func newIncidentRow(inc *vigilv1.Incident, asOf time.Time) incidentRow {
+// impactKPI is the conversion lost to outages: the outage time weighted by
+// the drop in completion, with the completions compared.
+func impactKPI(imp *vigilv1.Impact) kpi {
+	k := kpi{Label: "Conversion lost", Value: "none", Detail: "no outage in the range"}
+	outage := imp.GetOutageTime().AsDuration()
+	if outage <= 0 {
+		return k
+	}
+	k.Value = span(imp.GetLostTime().AsDuration())
+	k.Bad = imp.GetLostTime().AsDuration() > 0
+	k.Detail = fmt.Sprintf("%s of outages; completion %s during them, %s otherwise", span(outage),
+		pct(imp.GetCompletionOutage(), 2), pct(imp.GetCompletionNormal(), 2))
+	if imp.GetRunsOutage() == 0 {
+		k.Detail = fmt.Sprintf("%s of outages without runs to measure", span(outage))
+	}
+	return k
+}
+
+func newIncidentRow(inc *vigilv1.Incident, imp *vigilv1.IncidentImpact, asOf time.Time) incidentRow {
 	row := incidentRow{ID: inc.GetId(), Kind: inc.GetKind().Short(), Status: inc.GetStatus().Short(),
-		Title: inc.GetTitle(), Opened: dash, Duration: dash}
+		Title: inc.GetTitle(), Opened: dash, Duration: dash, Failed: dash, Completion: dash, Lost: dash}
+	if imp != nil && imp.GetRuns() > 0 {
+		row.Failed = fmt.Sprintf("%s of %s", count(imp.GetFailures()), count(imp.GetRuns()))
+		row.Completion = pct(imp.GetCompletionRate(), 2)
+		row.Lost = span(imp.GetLostTime().AsDuration())
+	}
 	if inc.GetOpenedAt() == nil {
 		return row
 	}

@@ -107,6 +107,16 @@ func Checkout() *vigilv1.CheckReport {
 		Mttd: durationpb.New(100 * time.Second),
 		Mttr: durationpb.New(17*time.Minute + 30*time.Second),
 		Slo:  &vigilv1.Slo{Target: 0.999, Achieved: 0.982639, BudgetRemaining: -16.36, BurnRate: 17.36},
+		Impact: &vigilv1.Impact{
+			OutageTime: durationpb.New(115 * time.Minute), CompletionNormal: 0.9985, CompletionOutage: 0.412,
+			RunsOutage: 345, FailuresOutage: 203, LostTime: durationpb.New(67*time.Minute + 33*time.Second),
+		},
+		IncidentImpacts: []*vigilv1.IncidentImpact{
+			{IncidentId: "inc-7", Duration: durationpb.New(25 * time.Minute), Runs: 75, Failures: 50,
+				CompletionRate: 0.333333, LostTime: durationpb.New(16*time.Minute + 39*time.Second)},
+			{IncidentId: "inc-9", Duration: durationpb.New(90 * time.Minute), Runs: 270, Failures: 153,
+				CompletionRate: 0.433333, LostTime: durationpb.New(50*time.Minute + 57*time.Second)},
+		},
 	}
 }
 
@@ -133,6 +143,7 @@ func Home() *vigilv1.CheckReport {
 		},
 		LoadSeries: series,
 		Slo:        &vigilv1.Slo{Target: 0.999, Achieved: 1, BudgetRemaining: 1, BurnRate: 0},
+		Impact:     &vigilv1.Impact{OutageTime: durationpb.New(0), CompletionNormal: 1, LostTime: durationpb.New(0)},
 	}
 }
 

@@ -890,9 +890,14 @@ type CheckReport struct {
 	// mttr is the mean time from incident open to resolution.
 	Mttr *durationpb.Duration `protobuf:"bytes,11,opt,name=mttr,proto3" json:"mttr,omitempty"`
 	// slo is the availability objective's state.
-	Slo           *Slo `protobuf:"bytes,12,opt,name=slo,proto3" json:"slo,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Slo *Slo `protobuf:"bytes,12,opt,name=slo,proto3" json:"slo,omitempty"`
+	// impact is what the check's outages cost its conversion over the range.
+	Impact *Impact `protobuf:"bytes,13,opt,name=impact,proto3" json:"impact,omitempty"`
+	// incident_impacts are the outage incidents' (down, degraded) costs, in
+	// the order of incidents.
+	IncidentImpacts []*IncidentImpact `protobuf:"bytes,14,rep,name=incident_impacts,json=incidentImpacts,proto3" json:"incident_impacts,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *CheckReport) Reset() {
@@ -1009,6 +1014,212 @@ func (x *CheckReport) GetSlo() *Slo {
 	return nil
 }
 
+func (x *CheckReport) GetImpact() *Impact {
+	if x != nil {
+		return x.Impact
+	}
+	return nil
+}
+
+func (x *CheckReport) GetIncidentImpacts() []*IncidentImpact {
+	if x != nil {
+		return x.IncidentImpacts
+	}
+	return nil
+}
+
+// Impact compares flow completion (synthetic conversion) during outages,
+// the time the decided state was down or degraded, with the rest of the
+// range. Runs are counted to the minute (to the hour or day where minute
+// rollups are no longer kept).
+type Impact struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// outage_time is the time the check was down or degraded.
+	OutageTime *durationpb.Duration `protobuf:"bytes,1,opt,name=outage_time,json=outageTime,proto3" json:"outage_time,omitempty"`
+	// completion_normal is the completion rate of the runs outside outages.
+	CompletionNormal float64 `protobuf:"fixed64,2,opt,name=completion_normal,json=completionNormal,proto3" json:"completion_normal,omitempty"`
+	// completion_outage is the completion rate of the runs during outages; 0
+	// with no such runs (see runs_outage).
+	CompletionOutage float64 `protobuf:"fixed64,3,opt,name=completion_outage,json=completionOutage,proto3" json:"completion_outage,omitempty"`
+	// runs_outage counts the runs (passes and failures) during outages.
+	RunsOutage int64 `protobuf:"varint,4,opt,name=runs_outage,json=runsOutage,proto3" json:"runs_outage,omitempty"`
+	// failures_outage counts the failed runs during outages.
+	FailuresOutage int64 `protobuf:"varint,5,opt,name=failures_outage,json=failuresOutage,proto3" json:"failures_outage,omitempty"`
+	// lost_time is the outage time weighted by how far completion fell below
+	// normal: the equivalent time of checkout lost entirely. Times the shop's
+	// orders per minute, it estimates the orders lost.
+	LostTime      *durationpb.Duration `protobuf:"bytes,6,opt,name=lost_time,json=lostTime,proto3" json:"lost_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Impact) Reset() {
+	*x = Impact{}
+	mi := &file_vigil_v1_analytics_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Impact) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Impact) ProtoMessage() {}
+
+func (x *Impact) ProtoReflect() protoreflect.Message {
+	mi := &file_vigil_v1_analytics_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Impact.ProtoReflect.Descriptor instead.
+func (*Impact) Descriptor() ([]byte, []int) {
+	return file_vigil_v1_analytics_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *Impact) GetOutageTime() *durationpb.Duration {
+	if x != nil {
+		return x.OutageTime
+	}
+	return nil
+}
+
+func (x *Impact) GetCompletionNormal() float64 {
+	if x != nil {
+		return x.CompletionNormal
+	}
+	return 0
+}
+
+func (x *Impact) GetCompletionOutage() float64 {
+	if x != nil {
+		return x.CompletionOutage
+	}
+	return 0
+}
+
+func (x *Impact) GetRunsOutage() int64 {
+	if x != nil {
+		return x.RunsOutage
+	}
+	return 0
+}
+
+func (x *Impact) GetFailuresOutage() int64 {
+	if x != nil {
+		return x.FailuresOutage
+	}
+	return 0
+}
+
+func (x *Impact) GetLostTime() *durationpb.Duration {
+	if x != nil {
+		return x.LostTime
+	}
+	return nil
+}
+
+// IncidentImpact is one outage incident's cost, from its first failure
+// (its opening when none is known) to its resolution or the end of the
+// range.
+type IncidentImpact struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// incident_id names the incident.
+	IncidentId string `protobuf:"bytes,1,opt,name=incident_id,json=incidentId,proto3" json:"incident_id,omitempty"`
+	// duration is the time from first failure to resolution, within the
+	// range.
+	Duration *durationpb.Duration `protobuf:"bytes,2,opt,name=duration,proto3" json:"duration,omitempty"`
+	// runs counts the runs (passes and failures) in that time.
+	Runs int64 `protobuf:"varint,3,opt,name=runs,proto3" json:"runs,omitempty"`
+	// failures counts the failed runs in that time.
+	Failures int64 `protobuf:"varint,4,opt,name=failures,proto3" json:"failures,omitempty"`
+	// completion_rate is passes / runs; 0 with no runs.
+	CompletionRate float64 `protobuf:"fixed64,5,opt,name=completion_rate,json=completionRate,proto3" json:"completion_rate,omitempty"`
+	// lost_time is duration weighted by the drop in completion below the
+	// range's normal (see Impact.lost_time).
+	LostTime      *durationpb.Duration `protobuf:"bytes,6,opt,name=lost_time,json=lostTime,proto3" json:"lost_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *IncidentImpact) Reset() {
+	*x = IncidentImpact{}
+	mi := &file_vigil_v1_analytics_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *IncidentImpact) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*IncidentImpact) ProtoMessage() {}
+
+func (x *IncidentImpact) ProtoReflect() protoreflect.Message {
+	mi := &file_vigil_v1_analytics_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use IncidentImpact.ProtoReflect.Descriptor instead.
+func (*IncidentImpact) Descriptor() ([]byte, []int) {
+	return file_vigil_v1_analytics_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *IncidentImpact) GetIncidentId() string {
+	if x != nil {
+		return x.IncidentId
+	}
+	return ""
+}
+
+func (x *IncidentImpact) GetDuration() *durationpb.Duration {
+	if x != nil {
+		return x.Duration
+	}
+	return nil
+}
+
+func (x *IncidentImpact) GetRuns() int64 {
+	if x != nil {
+		return x.Runs
+	}
+	return 0
+}
+
+func (x *IncidentImpact) GetFailures() int64 {
+	if x != nil {
+		return x.Failures
+	}
+	return 0
+}
+
+func (x *IncidentImpact) GetCompletionRate() float64 {
+	if x != nil {
+		return x.CompletionRate
+	}
+	return 0
+}
+
+func (x *IncidentImpact) GetLostTime() *durationpb.Duration {
+	if x != nil {
+		return x.LostTime
+	}
+	return nil
+}
+
 // Report is the analytics of checks over a time range.
 type Report struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1026,7 +1237,7 @@ type Report struct {
 
 func (x *Report) Reset() {
 	*x = Report{}
-	mi := &file_vigil_v1_analytics_proto_msgTypes[10]
+	mi := &file_vigil_v1_analytics_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1038,7 +1249,7 @@ func (x *Report) String() string {
 func (*Report) ProtoMessage() {}
 
 func (x *Report) ProtoReflect() protoreflect.Message {
-	mi := &file_vigil_v1_analytics_proto_msgTypes[10]
+	mi := &file_vigil_v1_analytics_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1051,7 +1262,7 @@ func (x *Report) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Report.ProtoReflect.Descriptor instead.
 func (*Report) Descriptor() ([]byte, []int) {
-	return file_vigil_v1_analytics_proto_rawDescGZIP(), []int{10}
+	return file_vigil_v1_analytics_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *Report) GetFrom() *timestamppb.Timestamp {
@@ -1138,7 +1349,7 @@ const file_vigil_v1_analytics_proto_rawDesc = "" +
 	"\x06target\x18\x01 \x01(\x01R\x06target\x12\x1a\n" +
 	"\bachieved\x18\x02 \x01(\x01R\bachieved\x12)\n" +
 	"\x10budget_remaining\x18\x03 \x01(\x01R\x0fbudgetRemaining\x12\x1b\n" +
-	"\tburn_rate\x18\x04 \x01(\x01R\bburnRate\"\xf3\x03\n" +
+	"\tburn_rate\x18\x04 \x01(\x01R\bburnRate\"\xe2\x04\n" +
 	"\vCheckReport\x12\x19\n" +
 	"\bcheck_id\x18\x01 \x01(\tR\acheckId\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x12\n" +
@@ -1153,7 +1364,26 @@ const file_vigil_v1_analytics_proto_rawDesc = "" +
 	"\x04mttd\x18\n" +
 	" \x01(\v2\x19.google.protobuf.DurationR\x04mttd\x12-\n" +
 	"\x04mttr\x18\v \x01(\v2\x19.google.protobuf.DurationR\x04mttr\x12\x1f\n" +
-	"\x03slo\x18\f \x01(\v2\r.vigil.v1.SloR\x03slo\"\xd2\x01\n" +
+	"\x03slo\x18\f \x01(\v2\r.vigil.v1.SloR\x03slo\x12(\n" +
+	"\x06impact\x18\r \x01(\v2\x10.vigil.v1.ImpactR\x06impact\x12C\n" +
+	"\x10incident_impacts\x18\x0e \x03(\v2\x18.vigil.v1.IncidentImpactR\x0fincidentImpacts\"\xa0\x02\n" +
+	"\x06Impact\x12:\n" +
+	"\voutage_time\x18\x01 \x01(\v2\x19.google.protobuf.DurationR\n" +
+	"outageTime\x12+\n" +
+	"\x11completion_normal\x18\x02 \x01(\x01R\x10completionNormal\x12+\n" +
+	"\x11completion_outage\x18\x03 \x01(\x01R\x10completionOutage\x12\x1f\n" +
+	"\vruns_outage\x18\x04 \x01(\x03R\n" +
+	"runsOutage\x12'\n" +
+	"\x0ffailures_outage\x18\x05 \x01(\x03R\x0efailuresOutage\x126\n" +
+	"\tlost_time\x18\x06 \x01(\v2\x19.google.protobuf.DurationR\blostTime\"\xf9\x01\n" +
+	"\x0eIncidentImpact\x12\x1f\n" +
+	"\vincident_id\x18\x01 \x01(\tR\n" +
+	"incidentId\x125\n" +
+	"\bduration\x18\x02 \x01(\v2\x19.google.protobuf.DurationR\bduration\x12\x12\n" +
+	"\x04runs\x18\x03 \x01(\x03R\x04runs\x12\x1a\n" +
+	"\bfailures\x18\x04 \x01(\x03R\bfailures\x12'\n" +
+	"\x0fcompletion_rate\x18\x05 \x01(\x01R\x0ecompletionRate\x126\n" +
+	"\tlost_time\x18\x06 \x01(\v2\x19.google.protobuf.DurationR\blostTime\"\xd2\x01\n" +
 	"\x06Report\x12.\n" +
 	"\x04from\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\x04from\x12*\n" +
 	"\x02to\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x02to\x12=\n" +
@@ -1189,7 +1419,7 @@ func file_vigil_v1_analytics_proto_rawDescGZIP() []byte {
 }
 
 var file_vigil_v1_analytics_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_vigil_v1_analytics_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
+var file_vigil_v1_analytics_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
 var file_vigil_v1_analytics_proto_goTypes = []any{
 	(Measure)(0),                  // 0: vigil.v1.Measure
 	(Resolution)(0),               // 1: vigil.v1.Resolution
@@ -1203,10 +1433,12 @@ var file_vigil_v1_analytics_proto_goTypes = []any{
 	(*Series)(nil),                // 9: vigil.v1.Series
 	(*Slo)(nil),                   // 10: vigil.v1.Slo
 	(*CheckReport)(nil),           // 11: vigil.v1.CheckReport
-	(*Report)(nil),                // 12: vigil.v1.Report
-	(*timestamppb.Timestamp)(nil), // 13: google.protobuf.Timestamp
-	(*Incident)(nil),              // 14: vigil.v1.Incident
-	(*durationpb.Duration)(nil),   // 15: google.protobuf.Duration
+	(*Impact)(nil),                // 12: vigil.v1.Impact
+	(*IncidentImpact)(nil),        // 13: vigil.v1.IncidentImpact
+	(*Report)(nil),                // 14: vigil.v1.Report
+	(*timestamppb.Timestamp)(nil), // 15: google.protobuf.Timestamp
+	(*Incident)(nil),              // 16: vigil.v1.Incident
+	(*durationpb.Duration)(nil),   // 17: google.protobuf.Duration
 }
 var file_vigil_v1_analytics_proto_depIdxs = []int32{
 	0,  // 0: vigil.v1.MeasureSummary.measure:type_name -> vigil.v1.Measure
@@ -1214,9 +1446,9 @@ var file_vigil_v1_analytics_proto_depIdxs = []int32{
 	3,  // 2: vigil.v1.MeasureSummary.rating:type_name -> vigil.v1.Rating
 	4,  // 3: vigil.v1.RegionReport.measures:type_name -> vigil.v1.MeasureSummary
 	2,  // 4: vigil.v1.FunnelStep.duration:type_name -> vigil.v1.Quantiles
-	13, // 5: vigil.v1.StateSpan.start:type_name -> google.protobuf.Timestamp
-	13, // 6: vigil.v1.StateSpan.end:type_name -> google.protobuf.Timestamp
-	13, // 7: vigil.v1.Point.start:type_name -> google.protobuf.Timestamp
+	15, // 5: vigil.v1.StateSpan.start:type_name -> google.protobuf.Timestamp
+	15, // 6: vigil.v1.StateSpan.end:type_name -> google.protobuf.Timestamp
+	15, // 7: vigil.v1.Point.start:type_name -> google.protobuf.Timestamp
 	0,  // 8: vigil.v1.Series.measure:type_name -> vigil.v1.Measure
 	1,  // 9: vigil.v1.Series.resolution:type_name -> vigil.v1.Resolution
 	8,  // 10: vigil.v1.Series.points:type_name -> vigil.v1.Point
@@ -1225,19 +1457,25 @@ var file_vigil_v1_analytics_proto_depIdxs = []int32{
 	7,  // 13: vigil.v1.CheckReport.states:type_name -> vigil.v1.StateSpan
 	9,  // 14: vigil.v1.CheckReport.load_series:type_name -> vigil.v1.Series
 	6,  // 15: vigil.v1.CheckReport.funnel:type_name -> vigil.v1.FunnelStep
-	14, // 16: vigil.v1.CheckReport.incidents:type_name -> vigil.v1.Incident
-	15, // 17: vigil.v1.CheckReport.mttd:type_name -> google.protobuf.Duration
-	15, // 18: vigil.v1.CheckReport.mttr:type_name -> google.protobuf.Duration
+	16, // 16: vigil.v1.CheckReport.incidents:type_name -> vigil.v1.Incident
+	17, // 17: vigil.v1.CheckReport.mttd:type_name -> google.protobuf.Duration
+	17, // 18: vigil.v1.CheckReport.mttr:type_name -> google.protobuf.Duration
 	10, // 19: vigil.v1.CheckReport.slo:type_name -> vigil.v1.Slo
-	13, // 20: vigil.v1.Report.from:type_name -> google.protobuf.Timestamp
-	13, // 21: vigil.v1.Report.to:type_name -> google.protobuf.Timestamp
-	13, // 22: vigil.v1.Report.generated_at:type_name -> google.protobuf.Timestamp
-	11, // 23: vigil.v1.Report.checks:type_name -> vigil.v1.CheckReport
-	24, // [24:24] is the sub-list for method output_type
-	24, // [24:24] is the sub-list for method input_type
-	24, // [24:24] is the sub-list for extension type_name
-	24, // [24:24] is the sub-list for extension extendee
-	0,  // [0:24] is the sub-list for field type_name
+	12, // 20: vigil.v1.CheckReport.impact:type_name -> vigil.v1.Impact
+	13, // 21: vigil.v1.CheckReport.incident_impacts:type_name -> vigil.v1.IncidentImpact
+	17, // 22: vigil.v1.Impact.outage_time:type_name -> google.protobuf.Duration
+	17, // 23: vigil.v1.Impact.lost_time:type_name -> google.protobuf.Duration
+	17, // 24: vigil.v1.IncidentImpact.duration:type_name -> google.protobuf.Duration
+	17, // 25: vigil.v1.IncidentImpact.lost_time:type_name -> google.protobuf.Duration
+	15, // 26: vigil.v1.Report.from:type_name -> google.protobuf.Timestamp
+	15, // 27: vigil.v1.Report.to:type_name -> google.protobuf.Timestamp
+	15, // 28: vigil.v1.Report.generated_at:type_name -> google.protobuf.Timestamp
+	11, // 29: vigil.v1.Report.checks:type_name -> vigil.v1.CheckReport
+	30, // [30:30] is the sub-list for method output_type
+	30, // [30:30] is the sub-list for method input_type
+	30, // [30:30] is the sub-list for extension type_name
+	30, // [30:30] is the sub-list for extension extendee
+	0,  // [0:30] is the sub-list for field type_name
 }
 
 func init() { file_vigil_v1_analytics_proto_init() }
@@ -1252,7 +1490,7 @@ func file_vigil_v1_analytics_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_vigil_v1_analytics_proto_rawDesc), len(file_vigil_v1_analytics_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   11,
+			NumMessages:   13,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
