@@ -18,6 +18,7 @@ import (
 	"github.com/vigilhq/vigil/internal/testlog"
 	"github.com/vigilhq/vigil/internal/testwait"
 	"github.com/vigilhq/vigil/probe"
+	"github.com/vigilhq/vigil/probe/internal/outbox"
 	"github.com/vigilhq/vigil/probe/internal/uplink/uplinktest"
 	vigilv1 "github.com/vigilhq/vigil/proto/vigil/v1"
 )
@@ -31,20 +32,34 @@ type mesh struct {
 // startProbe runs a probe with the http runner only until the test ends.
 func startProbe(t *testing.T, ctx context.Context, id, region, coordAddr string) {
 	t.Helper()
-	ctx, stop := context.WithCancel(ctx)
+	startProbeIn(t, ctx, id, region, coordAddr, "")
+}
+
+// startProbeIn runs a probe with its outbox in dataDir ("": none) until
+// the test ends or the returned func stops it.
+func startProbeIn(t *testing.T, ctx context.Context, id, region, coordAddr, dataDir string) (stop func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	go func() {
 		done <- probe.Run(ctx, probe.Config{
-			ID: id, Region: region, Coordinator: coordAddr, Concurrency: 4,
+			ID: id, Region: region, Coordinator: coordAddr, Concurrency: 4, DataDir: dataDir,
 			Runners: probe.RunnerConfig{NoBrowser: true}, Logger: testlog.New(t).With("node", id),
 		})
 	}()
-	t.Cleanup(func() {
-		stop()
+	stopped := false
+	stop = func() {
+		if stopped {
+			return
+		}
+		stopped = true
+		cancel()
 		if err := <-done; err != nil {
 			t.Errorf("probe %s: %v", id, err)
 		}
-	})
+	}
+	t.Cleanup(stop)
+	return stop
 }
 
 // stored returns every stored result of probeID.
@@ -200,4 +215,67 @@ func contiguous(rs []*vigilv1.Result) bool {
 		}
 	}
 	return true
+}
+
+// TestProbeRestartKeepsUnacknowledgedResults stops the coordinator, lets
+// the probe measure while nobody listens, restarts the probe (its pending
+// results are only in its outbox now), then brings the coordinator back:
+// every result measured while it was away is stored, once.
+func TestProbeRestartKeepsUnacknowledgedResults(t *testing.T) {
+	ctx := t.Context()
+	site := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "ok") }))
+	t.Cleanup(site.Close)
+	checks := httpChecks(t, site.URL, 4, "eu-west")
+	coordDir, probeDir := t.TempDir(), t.TempDir()
+
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := lis.Addr().String()
+	lis.Close()
+	first, stopFirst := serveOn(t, ctx, coordDir, checks, addr)
+	stopProbe := startProbeIn(t, ctx, "eu-west-1", "eu-west", addr, probeDir)
+	testwait.Until(t, 30*time.Second, func() bool { return len(first.stored(t, "eu-west-1")) >= 4 }, "first results stored")
+	stopFirst()
+
+	// Nobody listens: results pile up in the outbox.
+	box, err := outbox.Open(ctx, probeDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { box.Close() })
+	testwait.Until(t, 30*time.Second, func() bool {
+		n, err := box.Len(ctx)
+		return err == nil && n >= 8
+	}, "results waiting in the outbox")
+	stopProbe()
+	var waiting []string
+	if err := box.Load(ctx, func(id string, _ []byte) error { waiting = append(waiting, id); return nil }); err != nil {
+		t.Fatal(err)
+	}
+
+	// The probe comes back first, then the coordinator.
+	startProbeIn(t, ctx, "eu-west-1", "eu-west", addr, probeDir)
+	second, _ := serveOn(t, ctx, coordDir, checks, addr)
+	testwait.Until(t, 60*time.Second, func() bool {
+		have := map[string]bool{}
+		for _, r := range second.stored(t, "eu-west-1") {
+			have[r.GetId()] = true
+		}
+		for _, id := range waiting {
+			if !have[id] {
+				return false
+			}
+		}
+		return true
+	}, "the %d results waiting when the probe stopped are stored after its restart", len(waiting))
+	seen := map[string]bool{}
+	for _, r := range second.stored(t, "eu-west-1") {
+		if seen[r.GetId()] {
+			t.Fatalf("result %s stored twice", r.GetId())
+		}
+		seen[r.GetId()] = true
+	}
+	t.Logf("%d results waited in the outbox across the restart", len(waiting))
 }

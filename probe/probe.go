@@ -19,6 +19,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/vigilhq/vigil/internal/gossip"
+	"github.com/vigilhq/vigil/probe/internal/outbox"
 	"github.com/vigilhq/vigil/probe/internal/runner"
 	"github.com/vigilhq/vigil/probe/internal/scheduler"
 	"github.com/vigilhq/vigil/probe/internal/uplink"
@@ -47,6 +48,11 @@ type Config struct {
 	Settle time.Duration
 	// Token authenticates the probe to the coordinator; empty for none.
 	Token string
+	// DataDir, when set, holds the outbox (DataDir/outbox.db): results not
+	// yet acknowledged by the coordinator are kept there and sent after a
+	// restart (DESIGN section 4). Empty keeps them in memory only, so a
+	// restart loses them. Probes must not share one.
+	DataDir string
 	// Runners configures the check runners.
 	Runners RunnerConfig
 	// Concurrency is how many runs execute at once. Zero means cores - 1
@@ -101,10 +107,20 @@ func Run(ctx context.Context, cfg Config) error {
 		}
 		defer m.leave(ctx)
 	}
+	var box uplink.Outbox // an interface: never a typed nil
+	if cfg.DataDir != "" {
+		ob, err := outbox.Open(ctx, cfg.DataDir)
+		if err != nil {
+			return fmt.Errorf("probe: %w", err)
+		}
+		defer ob.Close()
+		box = ob
+	}
 	up, err := uplink.New(uplink.Config{
 		Addr:    cfg.Coordinator,
 		Resolve: m.resolver(),
 		Token:   cfg.Token,
+		Outbox:  box,
 		Hello: &vigilv1.Hello{
 			ProbeId:      cfg.ID,
 			Region:       cfg.Region,
@@ -151,7 +167,8 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	p.sink = up.Send
 
-	log.Info("probe starting", "coordinator", cfg.Coordinator, "capabilities", reg.Capabilities(), "concurrency", concurrency)
+	log.Info("probe starting", "coordinator", cfg.Coordinator, "capabilities", reg.Capabilities(), "concurrency", concurrency,
+		"data_dir", cfg.DataDir, "restored", up.Stats().Restored)
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return up.Run(gctx) })
 	g.Go(func() error { return sched.Run(gctx) })

@@ -3,7 +3,10 @@ package main
 import (
 	"context"
 	"flag"
+	"fmt"
 	"io"
+	"path/filepath"
+	"strings"
 
 	"github.com/vigilhq/vigil/internal/buildinfo"
 	"github.com/vigilhq/vigil/internal/gossip"
@@ -17,6 +20,7 @@ func runProbe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.StringVar(&cfg.Region, "region", "", "region this probe runs in (required)")
 	fs.StringVar(&cfg.Coordinator, "coordinator", "127.0.0.1:7070", "coordinator gRPC address; with --join and no --coordinator, coordinators are found through gossip")
 	fs.IntVar(&cfg.Concurrency, "concurrency", 0, "runs at once (0: cores - 1)")
+	dataDir := fs.String("data-dir", "data", "directory for the outbox (in probe-<id>/), where results wait for the coordinator's acknowledgement across restarts; empty keeps them in memory only")
 	fs.StringVar(&cfg.Runners.ProxyURL, "proxy", "", "forward proxy for all check traffic")
 	fs.StringVar(&cfg.Runners.ChromiumPath, "chromium", "", "Chromium binary (default: Debian's)")
 	fs.BoolVar(&cfg.Runners.NoBrowser, "no-browser", false, "run http checks only")
@@ -43,6 +47,12 @@ func runProbe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	if cfg.Gossip != nil && !coordSet {
 		cfg.Coordinator = "" // discover coordinators in the mesh
+	}
+	if *dataDir != "" {
+		if strings.ContainsAny(cfg.ID, `/\`) {
+			return fmt.Errorf("probe id %q: must not contain a path separator, it names the outbox directory", cfg.ID)
+		}
+		cfg.DataDir = filepath.Join(*dataDir, "probe-"+cfg.ID)
 	}
 	cfg.Version = buildinfo.Version
 	cfg.Logger = log

@@ -233,6 +233,7 @@ func Run(ctx context.Context, cfg Config) error {
 			Region:      r.Name,
 			Coordinator: coordLis.Addr().String(),
 			Concurrency: 1,
+			DataDir:     filepath.Join(cfg.DataDir, "probes", id),
 			Runners:     probe.RunnerConfig{ProxyURL: proxies[i].URL(), ChromiumPath: cfg.ChromiumPath},
 			Version:     cfg.Version,
 			Logger:      log,

@@ -115,10 +115,13 @@ func (u *Uplink) endSession(err error) {
 		u.log.Warn("coordinator may have rejected a batch; it goes alone next session", "results", len(suspect), "first_result_id", suspect[0])
 	}
 	u.suspect = suspect
+	gone := make([]string, 0, len(dropped))
 	for _, e := range dropped {
 		u.rejected.Add(1)
 		u.log.Error("result dropped: coordinator rejected its batch twice", "result_id", e.id, "check_id", e.res.GetCheckId())
+		gone = append(gone, e.id)
 	}
+	u.forget(gone)
 }
 
 // sendLoop sends result batches and heartbeats until ctx is done or a send
@@ -198,6 +201,7 @@ func (u *Uplink) recvLoop(stream vigilv1.ProbeService_ConnectClient, gotAck *ato
 			gotAck.Store(true)
 			n, released := u.pending.ack(m.Ack.GetResultIds())
 			u.acked.Add(uint64(n))
+			u.forget(m.Ack.GetResultIds())
 			if released {
 				u.log.Info("coordinator accepted the batch it may have rejected before")
 				select {

@@ -5,8 +5,8 @@
 // Results stay pending, in memory, until the coordinator acknowledges them,
 // and every new session resends what is pending, in order. With result ids
 // that are deterministic, and a coordinator that dedupes by id, each result is
-// stored exactly once. Durability across probe restarts is the outbox's job,
-// not this package's.
+// stored exactly once. With Config.Outbox, the pending results are also on
+// disk and survive the probe's restart (DESIGN section 4).
 //
 // A session the coordinator ends with InvalidArgument marks the oldest
 // unacknowledged batch of that session as suspect. The next session sends
@@ -82,6 +82,25 @@ type Config struct {
 	// DialOptions are appended to the uplink's own dial options, so they
 	// win: TLS credentials, or a custom dialer in tests.
 	DialOptions []grpc.DialOption
+	// Outbox, when set, keeps the pending results on disk: New restores
+	// what it holds (oldest first, before anything new), Send puts a result
+	// there before it becomes pending, and a result leaves it once
+	// acknowledged or dropped. When a write fails, the uplink logs it and
+	// keeps the result in memory: delivery goes on, without the restart
+	// guarantee for that result. Nil keeps results in memory only.
+	Outbox Outbox
+}
+
+// Outbox stores pending results across restarts; *outbox.Outbox (in
+// probe/internal/outbox) implements it. Its methods must be safe for
+// concurrent use.
+type Outbox interface {
+	// Put stores an encoded result under its id; a stored id is kept as is.
+	Put(ctx context.Context, id string, encoded []byte) error
+	// Delete removes the results of ids, ignoring ids not stored.
+	Delete(ctx context.Context, ids []string) error
+	// Load calls fn with each stored result, oldest first.
+	Load(ctx context.Context, fn func(id string, encoded []byte) error) error
 }
 
 // Defaults and limits; the reasons are on the Config fields.
@@ -111,6 +130,10 @@ const (
 	healthyAfter = 10 * time.Second
 	// dropLogEvery limits the logs about results dropped from a full set.
 	dropLogEvery = 10 * time.Second
+	// outboxTimeout bounds one outbox write; restoreTimeout reading the
+	// whole outbox at start.
+	outboxTimeout  = 10 * time.Second
+	restoreTimeout = time.Minute
 
 	// Client keepalive: a ping after 20s of silence, the connection closed
 	// when no answer comes in 10s, so Recv never blocks forever on a
@@ -128,6 +151,7 @@ type Stats struct {
 	Rejected uint64 // results dropped as undeliverable: too large, no id, or a batch rejected twice
 	Sessions uint64 // sessions opened (the hello went out)
 	Resent   uint64 // results sent again after an earlier batch carried them
+	Restored uint64 // results restored from the outbox at start
 }
 
 // Uplink sends results to the coordinator and receives its instructions. Its
@@ -142,7 +166,7 @@ type Uplink struct {
 	connected atomic.Bool
 	addr      atomic.Value // string: the coordinator of the current session
 
-	sent, acked, dropped, rejected, sessions, resent atomic.Uint64
+	sent, acked, dropped, rejected, sessions, resent, restored atomic.Uint64
 
 	dropLogMu   sync.Mutex
 	dropsNotLog int
@@ -185,19 +209,76 @@ func New(cfg Config) (*Uplink, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Uplink{
+	u := &Uplink{
 		cfg:         cfg,
 		log:         log.With("component", "uplink"),
 		pending:     newPending(cfg.MaxPending),
 		notify:      make(chan struct{}, 1),
 		sendTimeout: sendTimeout,
 		rand:        rand.Float64,
-	}, nil
+	}
+	if err := u.restore(); err != nil {
+		return nil, err
+	}
+	return u, nil
 }
 
-// Send queues r for delivery. It never blocks: when MaxPending results are
-// waiting, the oldest is dropped. A result whose id is pending already is
-// ignored. r belongs to the uplink from now on; the caller must not change it.
+// restore makes the outbox's results pending, oldest first. A stored result
+// that no longer decodes is logged and deleted: it could never be sent.
+func (u *Uplink) restore() error {
+	if u.cfg.Outbox == nil {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), restoreTimeout)
+	defer cancel()
+	var gone []string
+	err := u.cfg.Outbox.Load(ctx, func(id string, encoded []byte) error {
+		r := &vigilv1.Result{}
+		if err := proto.Unmarshal(encoded, r); err != nil || r.GetId() != id {
+			u.rejected.Add(1)
+			u.log.Error("undecodable result in the outbox dropped", "result_id", id, "err", err)
+			gone = append(gone, id)
+			return nil
+		}
+		dropped, ok := u.pending.push(r, len(encoded))
+		if ok {
+			u.restored.Add(1)
+		}
+		if dropped != nil {
+			u.dropped.Add(1)
+			gone = append(gone, dropped.id)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("uplink: restore pending results: %w", err)
+	}
+	if n := u.restored.Load(); n > 0 {
+		u.log.Info("pending results restored from the outbox", "results", n, "dropped", len(gone))
+	}
+	u.forget(gone)
+	return nil
+}
+
+// forget deletes ids from the outbox, if there is one, logging a failure:
+// the results would be sent again after a restart, which the coordinator's
+// dedupe makes harmless.
+func (u *Uplink) forget(ids []string) {
+	if u.cfg.Outbox == nil || len(ids) == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), outboxTimeout)
+	defer cancel()
+	if err := u.cfg.Outbox.Delete(ctx, ids); err != nil {
+		u.log.Warn("outbox delete failed; the results may be sent again after a restart", "results", len(ids), "err", err)
+	}
+}
+
+// Send queues r for delivery. It never waits for the coordinator (it blocks
+// only to write r to the outbox, when there is one): when MaxPending results
+// are waiting, the oldest is dropped. A result whose id is pending already
+// is ignored. r belongs to the uplink from now on; the caller must not
+// change it.
 func (u *Uplink) Send(r *vigilv1.Result) {
 	if r.GetId() == "" {
 		u.rejected.Add(1)
@@ -218,6 +299,14 @@ func (u *Uplink) Send(r *vigilv1.Result) {
 		u.log.Error("result too large to deliver dropped", "result_id", r.GetId(), "check_id", r.GetCheckId(), "bytes", size, "max_bytes", maxResultBytes)
 		return
 	}
+	if u.cfg.Outbox != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), outboxTimeout)
+		err := u.cfg.Outbox.Put(ctx, r.GetId(), b)
+		cancel()
+		if err != nil {
+			u.log.Warn("outbox write failed; the result is kept in memory only", "result_id", r.GetId(), "err", err)
+		}
+	}
 	dropped, ok := u.pending.push(r, size)
 	if !ok {
 		u.log.Debug("result pending already", "result_id", r.GetId())
@@ -226,6 +315,7 @@ func (u *Uplink) Send(r *vigilv1.Result) {
 	if dropped != nil {
 		u.dropped.Add(1)
 		u.logDrop(dropped)
+		u.forget([]string{dropped.id})
 	}
 	select {
 	case u.notify <- struct{}{}:
@@ -264,6 +354,7 @@ func (u *Uplink) Stats() Stats {
 		Rejected: u.rejected.Load(),
 		Sessions: u.sessions.Load(),
 		Resent:   u.resent.Load(),
+		Restored: u.restored.Load(),
 	}
 }
 
