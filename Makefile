@@ -51,12 +51,13 @@ test: chromium mailpit check-generate lint ## Run every test, with real Chromium
 	  exit 1; }
 
 .PHONY: bench
-bench: chromium ## Run the benchmarks (browser flows, ingest, gossip, check files) and print a table.
+bench: chromium ## Run the benchmarks (browser flows, ingest, gossip, check files, 3 days of analytics) and print a table.
 	@mkdir -p .tmp
 	go test -run '^$$' -bench . -benchtime 20x -timeout 20m ./probe/internal/browser/ | tee .tmp/bench.txt
 	go test -run '^$$' -bench BenchmarkIngest -benchtime 2000x -timeout 10m ./coordinator/ | tee -a .tmp/bench.txt
 	go test -run '^$$' -bench Mesh -benchtime 1x -timeout 40m ./internal/gossip/ | tee -a .tmp/bench.txt
 	go test -run '^$$' -bench . ./coordinator/internal/checkfile/ | tee -a .tmp/bench.txt
+	go test -run '^$$' -bench Analytics -benchtime 1x -timeout 0 ./coordinator/internal/store/ | tee -a .tmp/bench.txt
 	@echo; echo "summary (.tmp/bench.txt):"
 	@awk '/^Benchmark/ { line = $$1; for (i = 3; i < NF; i += 2) line = line "  " $$i " " $$(i+1); print line }' .tmp/bench.txt
 
