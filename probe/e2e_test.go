@@ -16,6 +16,7 @@ import (
 
 	"github.com/vigilhq/vigil/coordinator"
 	"github.com/vigilhq/vigil/internal/testlog"
+	"github.com/vigilhq/vigil/internal/testnet"
 	"github.com/vigilhq/vigil/internal/testwait"
 	"github.com/vigilhq/vigil/probe"
 	"github.com/vigilhq/vigil/probe/internal/outbox"
@@ -146,12 +147,7 @@ func TestProbeKeepsResultsWhileCoordinatorIsDown(t *testing.T) {
 	checks := httpChecks(t, site.URL, 4, "eu-west")
 	dataDir := t.TempDir()
 
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := lis.Addr().String()
-	lis.Close()
+	addr := testnet.FreeAddr(t)
 	first, stopFirst := serveOn(t, ctx, dataDir, checks, addr)
 	startProbe(t, ctx, "eu-west-1", "eu-west", addr)
 	testwait.Until(t, 30*time.Second, func() bool { return len(first.stored(t, "eu-west-1")) >= 4 }, "first results stored")
@@ -228,12 +224,7 @@ func TestProbeRestartKeepsUnacknowledgedResults(t *testing.T) {
 	checks := httpChecks(t, site.URL, 4, "eu-west")
 	coordDir, probeDir := t.TempDir(), t.TempDir()
 
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := lis.Addr().String()
-	lis.Close()
+	addr := testnet.FreeAddr(t)
 	first, stopFirst := serveOn(t, ctx, coordDir, checks, addr)
 	stopProbe := startProbeIn(t, ctx, "eu-west-1", "eu-west", addr, probeDir)
 	testwait.Until(t, 30*time.Second, func() bool { return len(first.stored(t, "eu-west-1")) >= 4 }, "first results stored")

@@ -3,7 +3,6 @@ package demo
 import (
 	"bytes"
 	"context"
-	"net"
 	"strings"
 	"sync"
 	"testing"
@@ -12,6 +11,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 
+	"github.com/vigilhq/vigil/internal/testnet"
 	"github.com/vigilhq/vigil/internal/testwait"
 	vigilv1 "github.com/vigilhq/vigil/proto/vigil/v1"
 )
@@ -65,8 +65,8 @@ func TestDemoRunsTheMeshAndKeepsState(t *testing.T) {
 // returns Run's error.
 func startDemo(t *testing.T, cfg Config, out *syncBuffer) (vigilv1.VigilServiceClient, func() error) {
 	t.Helper()
-	cfg.CoordinatorAddr = freeAddr(t)
-	cfg.GossipAddr = freeAddr(t)
+	cfg.CoordinatorAddr = testnet.FreeAddr(t)
+	cfg.GossipAddr = testnet.FreeAddr(t)
 	cfg.Out = out
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan struct{})
@@ -117,16 +117,6 @@ func countResults(t *testing.T, client vigilv1.VigilServiceClient) int {
 		return err == nil
 	}, "coordinator answers ListResults")
 	return n
-}
-
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer lis.Close()
-	return lis.Addr().String()
 }
 
 // syncBuffer is a bytes.Buffer safe for the demo's writer goroutine and the

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vigilhq/vigil/internal/testnet"
 	vigilv1 "github.com/vigilhq/vigil/proto/vigil/v1"
 )
 
@@ -92,8 +93,8 @@ func TestScenarios(t *testing.T) {
 			cfg := Config{
 				DataDir:         t.TempDir(),
 				ShopAddr:        "127.0.0.1:0",
-				CoordinatorAddr: freeAddr(t),
-				GossipAddr:      freeAddr(t),
+				CoordinatorAddr: testnet.FreeAddr(t),
+				GossipAddr:      testnet.FreeAddr(t),
 				BrowserInterval: 10 * time.Second,
 				HTTPInterval:    3 * time.Second,
 				Scenario:        tt.scenario,

@@ -175,18 +175,6 @@ func mustGet(t *testing.T, c *http.Client, target string) string {
 	return body
 }
 
-// closedPort returns an address on which nothing listens.
-func closedPort(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	return addr
-}
-
 // startSilentCloser listens, reads each request's head and closes the
 // connection without answering. It stops at cleanup.
 func startSilentCloser(t *testing.T) string {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/vigilhq/vigil/internal/regionproxy"
+	"github.com/vigilhq/vigil/internal/testnet"
 	"github.com/vigilhq/vigil/internal/testwait"
 )
 
@@ -145,9 +146,9 @@ func TestUpstreamFailureDropsClient(t *testing.T) {
 	p := startProxy(t, 0)
 	c := proxiedClient(t, p, tlsUp)
 	for _, tt := range []struct{ name, url string }{
-		{"refused", "http://" + closedPort(t) + "/"},
+		{"refused", "http://" + testnet.FreeAddr(t) + "/"},
 		{"closed without response", "http://" + startSilentCloser(t) + "/"},
-		{"CONNECT refused", "https://" + closedPort(t) + "/"},
+		{"CONNECT refused", "https://" + testnet.FreeAddr(t) + "/"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), patience)

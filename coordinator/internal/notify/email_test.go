@@ -16,6 +16,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/vigilhq/vigil/internal/testnet"
 )
 
 func emailChannel(addr string, to ...string) Channel {
@@ -199,7 +201,7 @@ func TestEmailSTARTTLSThroughMailpit(t *testing.T) {
 }
 
 func TestEmailUnreachableServerIsRetryable(t *testing.T) {
-	addr := freeAddr(t) // nothing listens there any more
+	addr := testnet.FreeAddr(t) // nothing listens there any more
 	err := mustNew(t, emailChannel(addr, "ops@example.com")).Send(sendCtx(t), testMessage())
 	var oe *net.OpError
 	if !errors.As(err, &oe) || errors.Is(err, ErrPermanent) {

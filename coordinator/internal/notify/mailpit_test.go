@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/vigilhq/vigil/internal/testlog"
+	"github.com/vigilhq/vigil/internal/testnet"
 	"github.com/vigilhq/vigil/internal/testwait"
 )
 
@@ -83,8 +84,8 @@ func startMailpit(t *testing.T, extra ...string) *mailpit {
 }
 
 func tryStartMailpit(t *testing.T, bin, dir string, extra []string) (*mailpit, error) {
-	mp := &mailpit{smtpAddr: freeAddr(t)}
-	httpAddr := freeAddr(t)
+	mp := &mailpit{smtpAddr: testnet.FreeAddr(t)}
+	httpAddr := testnet.FreeAddr(t)
 	mp.api = "http://" + httpAddr
 	args := append([]string{
 		"--smtp", mp.smtpAddr,
@@ -138,18 +139,6 @@ func (mp *mailpit) ready() bool {
 	}
 	c.Close()
 	return true
-}
-
-// freeAddr returns a loopback address with a port that was free a moment
-// ago.
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
 }
 
 // mailpitMessage is what Mailpit's API reports of a stored message.

@@ -1,10 +1,10 @@
 package uplink
 
 import (
-	"net"
 	"slices"
 	"testing"
 
+	"github.com/vigilhq/vigil/internal/testnet"
 	"github.com/vigilhq/vigil/internal/testwait"
 	"github.com/vigilhq/vigil/probe/internal/outbox"
 	"github.com/vigilhq/vigil/probe/internal/uplink/uplinktest"
@@ -33,24 +33,12 @@ func outboxIDs(t *testing.T, o *outbox.Outbox) []string {
 	return ids
 }
 
-// deadAddr returns an address nothing listens on.
-func deadAddr(t *testing.T) string {
-	t.Helper()
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := lis.Addr().String()
-	lis.Close()
-	return addr
-}
-
 // TestOutboxSurvivesRestart: results sent while the coordinator is away
 // are on disk; a new uplink on the same outbox (the probe restarted)
 // delivers them first, in order, and the acknowledged ones leave the disk.
 func TestOutboxSurvivesRestart(t *testing.T) {
 	dir := t.TempDir()
-	first := newTestUplink(t, deadAddr(t), func(cfg *Config) { cfg.Outbox = openOutbox(t, dir) })
+	first := newTestUplink(t, testnet.FreeAddr(t), func(cfg *Config) { cfg.Outbox = openOutbox(t, dir) })
 	before := results("before", 5)
 	sendAll(first, before)
 	start(t, first) // it cannot connect; the probe then "crashes"
@@ -81,7 +69,7 @@ func TestOutboxFollowsDrops(t *testing.T) {
 		t.Fatal(err)
 	}
 	log, logs := newLogs(t)
-	u := newTestUplink(t, deadAddr(t), func(cfg *Config) {
+	u := newTestUplink(t, testnet.FreeAddr(t), func(cfg *Config) {
 		cfg.Outbox, cfg.MaxPending, cfg.Logger = ob, 3, log
 	})
 	if got := u.Stats(); got.Rejected != 1 || got.Restored != 0 || !logs.has("result_id=garbage") {
