@@ -30,6 +30,9 @@ const (
 	// backoffJitter is how much shorter than the nominal delay a retry may
 	// come (20%), so channels that failed together do not retry in step.
 	backoffJitter = 0.2
+	// maxRetryAfter caps how long a receiver's Retry-After may hold the
+	// channel's queue: a page must not wait an hour behind one answer.
+	maxRetryAfter = 5 * time.Minute
 )
 
 var (
@@ -282,6 +285,11 @@ func (d *Dispatcher) deliver(ctx context.Context, l *lane, q queued) {
 			return
 		}
 		wait := d.delay(try)
+		if after, ok := RetryAfter(err); ok {
+			// The receiver asked to wait (rate limited or in
+			// maintenance): at least that long, within reason.
+			wait = max(wait, min(after, maxRetryAfter))
+		}
 		log.Warn("notification attempt failed, will retry", "try", try, "retry_in", wait, "err", err)
 		t := time.NewTimer(wait)
 		select {

@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -432,5 +434,57 @@ func TestDispatcherDefaultsAndBackoff(t *testing.T) {
 	d.rand = func() float64 { return 0.999999 }
 	if got := d.delay(1); got <= 800*time.Millisecond || got > time.Second {
 		t.Errorf("largest jitter: delay %s, want in (800ms, 1s]", got)
+	}
+}
+
+// TestDispatcherHonoursRetryAfter: a receiver that is rate limiting says
+// when to come back; the next try waits at least that long, not the short
+// backoff.
+func TestDispatcherHonoursRetryAfter(t *testing.T) {
+	var calls atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if calls.Add(1) == 1 {
+			w.Header().Set("Retry-After", "1")
+			w.WriteHeader(http.StatusTooManyRequests)
+			return
+		}
+		w.WriteHeader(http.StatusOK)
+	}))
+	t.Cleanup(srv.Close)
+	hook := mustNew(t, Channel{Name: "ops", Type: "webhook", URL: srv.URL})
+	h := startDispatcher(t, DispatcherConfig{Notifiers: map[string]Notifier{"ops": hook}, Backoff: time.Millisecond})
+	if err := h.d.Send("ops", testMessage()); err != nil {
+		t.Fatal(err)
+	}
+	h.flush(t)
+	as := h.drainAttempts()
+	assertAttempts(t, as, "ops inc-42 trigger try 1 err final=false", "ops inc-42 trigger try 2 ok final=true")
+	if after, ok := RetryAfter(as[0].Err); !ok || after != time.Second {
+		t.Errorf("first error %v: Retry-After %v, %v; want 1s", as[0].Err, after, ok)
+	}
+	if gap := as[1].At.Sub(as[0].At); gap < time.Second {
+		t.Errorf("second try %v after the first, want at least the 1s the receiver asked for", gap)
+	}
+}
+
+func TestRetryAfterHeader(t *testing.T) {
+	now := time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
+	for _, tt := range []struct {
+		v    string
+		want time.Duration
+		ok   bool
+	}{
+		{"", 0, false},
+		{"120", 2 * time.Minute, true},
+		{" 0 ", 0, true},
+		{"-5", 0, false},
+		{"soon", 0, false},
+		{"Sun, 29 Nov 2026 12:00:30 GMT", 30 * time.Second, true},
+		{"Sun, 29 Nov 2026 11:00:00 GMT", 0, true}, // in the past: now
+	} {
+		got, ok := retryAfter(tt.v, now)
+		if got != tt.want || ok != tt.ok {
+			t.Errorf("retryAfter(%q) = %v, %v; want %v, %v", tt.v, got, ok, tt.want, tt.ok)
+		}
 	}
 }

@@ -68,7 +68,8 @@
 // message gets up to Tries attempts (default 5), Backoff apart (default 1s,
 // doubling up to MaxBackoff, default 1m, each wait up to 20% shorter for
 // jitter). These errors are retried: transport errors and timeouts, HTTP
-// 408, 429 and 5xx, SMTP 4xx. These are permanent (ErrPermanent) and
+// 408, 429 and 5xx, SMTP 4xx; a 429 or 503 with Retry-After waits at least
+// that long (at most 5 minutes) before the next try. These are permanent (ErrPermanent) and
 // dead-letter the message after that one attempt: any other HTTP status,
 // SMTP 5xx, a certificate that does not verify, and a message or config the
 // channel cannot use. OnAttempt sees every attempt; OnDeadLetter sees every

@@ -3,6 +3,7 @@ package notify
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // ErrPermanent marks a Send error that another attempt cannot fix: the
@@ -31,4 +32,25 @@ func permanent(err error) error {
 // permanentf is fmt.Errorf for permanent errors.
 func permanentf(format string, args ...any) error {
 	return permanent(fmt.Errorf(format, args...))
+}
+
+// retryAfterError is a retryable error whose receiver said when to try
+// again (HTTP Retry-After on 429 or 503).
+type retryAfterError struct {
+	err   error
+	after time.Duration
+}
+
+func (e *retryAfterError) Error() string { return e.err.Error() }
+
+func (e *retryAfterError) Unwrap() error { return e.err }
+
+// RetryAfter returns how long the receiver asked to wait before the next
+// attempt, when err says so.
+func RetryAfter(err error) (time.Duration, bool) {
+	var ra *retryAfterError
+	if errors.As(err, &ra) {
+		return ra.after, true
+	}
+	return 0, false
 }

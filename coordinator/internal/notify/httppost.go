@@ -10,6 +10,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -114,10 +115,30 @@ func (e endpoint) postJSON(ctx context.Context, body []byte, header http.Header,
 		wantText = fmt.Sprint(want)
 	}
 	err = fmt.Errorf("post to %s: got HTTP %d, want %s%s", e.redacted, resp.StatusCode, wantText, quoteSnippet(snippet))
-	if retryableStatus(resp.StatusCode) {
-		return err
+	if !retryableStatus(resp.StatusCode) {
+		return permanent(err)
 	}
-	return permanent(err)
+	if after, ok := retryAfter(resp.Header.Get("Retry-After"), time.Now()); ok {
+		return &retryAfterError{err: err, after: after}
+	}
+	return err
+}
+
+// retryAfter parses a Retry-After header: delay seconds or an HTTP date.
+// ok is false when it is missing or malformed; a date in the past is 0.
+func retryAfter(v string, now time.Time) (time.Duration, bool) {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0, false
+	}
+	if secs, err := strconv.ParseUint(v, 10, 32); err == nil {
+		return time.Duration(secs) * time.Second, true
+	}
+	at, err := http.ParseTime(v)
+	if err != nil {
+		return 0, false
+	}
+	return max(0, at.Sub(now)), true
 }
 
 // marshalJSON encodes v for a request body. Unlike json.Marshal it leaves
