@@ -29,10 +29,9 @@ func (w window) duration() time.Duration { return w.to.Sub(w.from) }
 
 // impact computes what a check's outages cost its conversion: completion
 // during the outage spans (down or degraded, adjacent ones merged) against
-// the rest of the range (total minus the outages), and each outage
-// incident's runs. lost_time weighs each outage's time by how far its
-// completion fell below the normal one.
-func (s *Service) impact(ctx context.Context, checkID string, spans []*vigilv1.StateSpan, total *rollup.Bucket,
+// the rest of the range (total minus the outages), the time of checkout
+// lost (see loss), and the same for each outage incident.
+func (s *Service) impact(ctx context.Context, c *vigilv1.Check, spans []*vigilv1.StateSpan, total *rollup.Bucket,
 	incidents []*vigilv1.Incident, from, end, now time.Time) (*vigilv1.Impact, []*vigilv1.IncidentImpact, error) {
 	outages := outageWindows(spans)
 	during := make([]votes, len(outages))
@@ -46,7 +45,7 @@ func (s *Service) impact(ctx context.Context, checkID string, spans []*vigilv1.S
 		if a >= b {
 			continue
 		}
-		v, err := s.votes(ctx, checkID, a, b, now)
+		v, err := s.votes(ctx, c.GetId(), a, b, now)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -55,21 +54,24 @@ func (s *Service) impact(ctx context.Context, checkID string, spans []*vigilv1.S
 		sum.fail += v.fail
 	}
 	normal := votes{pass: max(0, total.Pass-sum.pass), fail: max(0, total.Fail-sum.fail)}
-	baseline, ok := normal.completion()
-	if !ok {
-		baseline = 1 // nothing to compare with: count any failure as lost
+	l := loss{baseline: 1} // nothing to compare with: count every failure
+	if rate, ok := normal.completion(); ok {
+		l.baseline = rate
+	}
+	if n := len(c.GetRegions()); n > 0 {
+		l.perRun = c.GetInterval().AsDuration() / time.Duration(n)
 	}
 
 	imp := &vigilv1.Impact{
-		OutageTime:     durationpb.New(outageTime),
-		RunsOutage:     sum.runs(),
-		FailuresOutage: sum.fail,
+		OutageTime:       durationpb.New(outageTime),
+		RunsOutage:       sum.runs(),
+		FailuresOutage:   sum.fail,
+		CompletionNormal: ratio(normal.pass, normal.runs()),
+		CompletionOutage: ratio(sum.pass, sum.runs()),
 	}
-	imp.CompletionNormal = ratio(normal.pass, normal.runs())
-	imp.CompletionOutage = ratio(sum.pass, sum.runs())
 	var lost time.Duration
 	for i, w := range outages {
-		lost += lostTime(w.duration(), during[i], baseline)
+		lost += l.of(w.duration(), during[i])
 	}
 	imp.LostTime = durationpb.New(lost.Round(time.Second))
 
@@ -79,31 +81,46 @@ func (s *Service) impact(ctx context.Context, checkID string, spans []*vigilv1.S
 			continue
 		}
 		w := incidentWindow(inc, from, end)
-		ii := &vigilv1.IncidentImpact{IncidentId: inc.GetId(), Duration: durationpb.New(max(0, w.duration()))}
+		ii := &vigilv1.IncidentImpact{IncidentId: inc.GetId(), Duration: durationpb.New(max(0, w.duration())), LostTime: durationpb.New(0)}
 		if w.duration() > 0 {
-			v, err := s.votes(ctx, checkID, w.from.Unix(), w.to.Unix(), now)
+			v, err := s.votes(ctx, c.GetId(), w.from.Unix(), w.to.Unix(), now)
 			if err != nil {
 				return nil, nil, err
 			}
 			ii.Runs, ii.Failures = v.runs(), v.fail
 			ii.CompletionRate = ratio(v.pass, v.runs())
-			ii.LostTime = durationpb.New(lostTime(w.duration(), v, baseline).Round(time.Second))
-		} else {
-			ii.LostTime = durationpb.New(0)
+			ii.LostTime = durationpb.New(l.of(w.duration(), v).Round(time.Second))
 		}
 		perIncident = append(perIncident, ii)
 	}
 	return imp, perIncident, nil
 }
 
-// lostTime is d weighted by the relative drop of v's completion below
-// baseline; nothing without runs (nothing is known) or without a drop.
-func lostTime(d time.Duration, v votes, baseline float64) time.Duration {
+// loss turns an outage's runs into the time of checkout lost.
+type loss struct {
+	baseline float64       // completion outside outages; 1 when unknown
+	perRun   time.Duration // the check's time one run stands for: interval / regions; 0 when unknown
+}
+
+// of returns the checkout time lost in a stretch of duration d holding
+// runs v: the runs that failed beyond the normal rate, each standing for
+// interval / regions of the check's time (a flow every interval in every
+// region), at most d. A 30-minute outage in every region so loses 30
+// minutes; one region of three failing for an hour, 20. Counting failed
+// runs rather than weighting d by the completion of its whole minutes
+// keeps a short outage's loss whole: the passing runs of its first and
+// last minute, outside it, cancel out. Without an interval, d is weighted
+// by the relative drop in completion instead.
+func (l loss) of(d time.Duration, v votes) time.Duration {
 	c, ok := v.completion()
-	if !ok || baseline <= 0 || c >= baseline {
+	if !ok || l.baseline <= 0 || c >= l.baseline {
 		return 0
 	}
-	return time.Duration(float64(d) * (1 - c/baseline))
+	if l.perRun <= 0 {
+		return time.Duration(float64(d) * (1 - c/l.baseline))
+	}
+	excess := float64(v.runs()) - float64(v.pass)/l.baseline // failures beyond the normal rate
+	return min(d, time.Duration(excess*float64(l.perRun)))
 }
 
 // outageWindows returns the down and degraded stretches of spans, adjacent

@@ -45,9 +45,11 @@ func TestConversionImpact(t *testing.T) {
 	}
 	normal := float64(all.pass[""]-pass) / float64(all.pass[""]-pass+all.fail[""]-fail)
 	for _, o := range outages {
+		// Failed runs beyond the normal rate, each a minute (the interval)
+		// of one region of three.
 		e := count(d, "checkout", o.From, o.To)
-		c := float64(e.pass[""]) / float64(e.pass[""]+e.fail[""])
-		lost += o.To.Sub(o.From).Minutes() * (1 - c/normal)
+		excess := float64(e.pass[""]+e.fail[""]) - float64(e.pass[""])/normal
+		lost += min(o.To.Sub(o.From).Minutes(), excess/3)
 	}
 
 	if imp.GetOutageTime().AsDuration() != time.Duration(outageTime)*time.Minute {
@@ -93,6 +95,31 @@ func TestConversionImpact(t *testing.T) {
 		}
 		if ii.GetCompletionRate() >= 0.2 || ii.GetLostTime().AsDuration() < 25*time.Minute {
 			t.Errorf("%s: completion %v, lost %v; want the checkout mostly lost", ii.GetIncidentId(), ii.GetCompletionRate(), ii.GetLostTime().AsDuration())
+		}
+	}
+}
+
+func TestLostTime(t *testing.T) {
+	const minute = time.Minute
+	for _, tt := range []struct {
+		name       string
+		baseline   float64
+		perRun, d  time.Duration
+		pass, fail int64
+		want       time.Duration
+	}{
+		// 16 s down, every run failing, counted in whole minutes: the
+		// passes of the minutes around it cancel out.
+		{"short outage in whole minutes", 1, 2 * time.Second, 16 * time.Second, 24, 9, 16 * time.Second},
+		{"one region of three for an hour", 1, minute / 3, 60 * minute, 120, 60, 20 * minute},
+		{"failures at the normal rate lose nothing", 0.9, minute, 10 * minute, 9, 1, 0},
+		{"better than normal", 0.9, minute, 10 * minute, 10, 0, 0},
+		{"no runs", 1, minute, 10 * minute, 0, 0, 0},
+		{"retries cannot lose more than the outage", 1, minute, 5 * minute, 0, 9, 5 * minute},
+		{"without an interval: time by completion drop", 1, 0, 30 * minute, 10, 30, 22*minute + 30*time.Second},
+	} {
+		if got := analytics.LostTime(tt.baseline, tt.perRun, tt.d, tt.pass, tt.fail); got != tt.want {
+			t.Errorf("%s: %v, want %v", tt.name, got, tt.want)
 		}
 	}
 }

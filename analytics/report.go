@@ -117,7 +117,7 @@ func (s *Service) checkReport(ctx context.Context, c *vigilv1.Check, from, to, n
 	}
 	cr.Incidents = incidents
 	cr.Mttd, cr.Mttr = meanTimes(incidents)
-	if cr.Impact, cr.IncidentImpacts, err = s.impact(ctx, c.GetId(), spans, all, incidents, from, end, now); err != nil {
+	if cr.Impact, cr.IncidentImpacts, err = s.impact(ctx, c, spans, all, incidents, from, end, now); err != nil {
 		return nil, err
 	}
 	cr.Slo = slo(up.uptime, target)

@@ -1045,9 +1045,10 @@ type Impact struct {
 	RunsOutage int64 `protobuf:"varint,4,opt,name=runs_outage,json=runsOutage,proto3" json:"runs_outage,omitempty"`
 	// failures_outage counts the failed runs during outages.
 	FailuresOutage int64 `protobuf:"varint,5,opt,name=failures_outage,json=failuresOutage,proto3" json:"failures_outage,omitempty"`
-	// lost_time is the outage time weighted by how far completion fell below
-	// normal: the equivalent time of checkout lost entirely. Times the shop's
-	// orders per minute, it estimates the orders lost.
+	// lost_time is the equivalent time the checkout was lost entirely: the
+	// runs that failed during outages beyond the normal rate, each standing
+	// for the check's interval divided by its regions, at most each outage's
+	// time. Times the shop's orders per minute, it estimates the orders lost.
 	LostTime      *durationpb.Duration `protobuf:"bytes,6,opt,name=lost_time,json=lostTime,proto3" json:"lost_time,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1141,8 +1142,7 @@ type IncidentImpact struct {
 	Failures int64 `protobuf:"varint,4,opt,name=failures,proto3" json:"failures,omitempty"`
 	// completion_rate is passes / runs; 0 with no runs.
 	CompletionRate float64 `protobuf:"fixed64,5,opt,name=completion_rate,json=completionRate,proto3" json:"completion_rate,omitempty"`
-	// lost_time is duration weighted by the drop in completion below the
-	// range's normal (see Impact.lost_time).
+	// lost_time is the checkout time lost in it (see Impact.lost_time).
 	LostTime      *durationpb.Duration `protobuf:"bytes,6,opt,name=lost_time,json=lostTime,proto3" json:"lost_time,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
