@@ -380,6 +380,9 @@ func TestReportFromSQLiteMatchesMemory(t *testing.T) {
 					for _, inc := range cr.GetIncidents() {
 						inc.Id = ""
 					}
+					for _, ii := range cr.GetIncidentImpacts() {
+						ii.IncidentId = ""
+					}
 				}
 				if !proto.Equal(got, want) {
 					t.Errorf("reports differ:\nsqlite: %v\nmemory: %v", got, want)
